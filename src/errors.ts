@@ -10,7 +10,10 @@ export type ErrorCode =
     | "ERR_CONTEXT_TOO_SMALL"
     | "ERR_DECODE"
     | "ERR_ABORTED"
-    | "ERR_DISPOSED";
+    | "ERR_DISPOSED"
+    | "ERR_QUEUE_FULL"
+    | "ERR_DEADLINE"
+    | "ERR_WORKER";
 
 export class Qwen3EmbeddingError extends Error {
     readonly code: ErrorCode;
@@ -30,6 +33,9 @@ export class Qwen3EmbeddingError extends Error {
             case "ERR_CONTEXT_TOO_SMALL": return new ContextTooSmallError(message);
             case "ERR_ABORTED": return new AbortedError(message);
             case "ERR_DISPOSED": return new DisposedError(message);
+            case "ERR_QUEUE_FULL": return new QueueFullError(message);
+            case "ERR_DEADLINE": return new DeadlineExceededError(message);
+            case "ERR_WORKER": return new WorkerError(message);
             default: return new DecodeError(message);
         }
     }
@@ -73,4 +79,19 @@ export class AbortedError extends Qwen3EmbeddingError {
 /** The object was disposed; create a new one. */
 export class DisposedError extends Qwen3EmbeddingError {
     constructor(message: string) { super("ERR_DISPOSED", message); }
+}
+
+/** The scheduler's queue holds its limit of waiting tokens or calls; retry later (an HTTP server answers 429). */
+export class QueueFullError extends Qwen3EmbeddingError {
+    constructor(message: string) { super("ERR_QUEUE_FULL", message); }
+}
+
+/** The call's deadline (`timeoutMs`) passed before its results were ready. */
+export class DeadlineExceededError extends Qwen3EmbeddingError {
+    constructor(message: string) { super("ERR_DEADLINE", message); }
+}
+
+/** An engine worker thread died or could not start; only the calls it was running fail. */
+export class WorkerError extends Qwen3EmbeddingError {
+    constructor(message: string, options?: ErrorOptions) { super("ERR_WORKER", message, options); }
 }

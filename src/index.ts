@@ -31,5 +31,8 @@ export {
     DecodeError,
     AbortedError,
     DisposedError,
+    QueueFullError,
+    DeadlineExceededError,
+    WorkerError,
     type ErrorCode,
 } from "./errors.js";

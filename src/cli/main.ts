@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
+import { optionalInteger, readTexts, requireString, UsageError, writeLine, type Command } from "./command.js";
 import { Qwen3EmbeddingError } from "../errors.js";
 import { createEmbedder, type EmbedOptions } from "../embedder.js";
 import { loadEngineModel } from "../engine/engine-model.js";
@@ -14,17 +14,8 @@ import { resolveModelPath } from "../models/model-location.js";
 import { listModels } from "../models/model-registry.js";
 import { createReranker } from "../reranker.js";
 
-interface Command {
-    summary: string;
-    usage: string;
-    options: NonNullable<ParseArgsConfig["options"]>;
-    positionals?: boolean;
-    run(values: Record<string, unknown>, positionals: string[]): Promise<void>;
-}
-
-class UsageError extends Error {}
-
 const COMMANDS: Record<string, Command> = {
+    // Commands of other layers live in files of their own beside this one and are listed here.
     embed: {
         summary: "Embed texts: one JSON line {index, embedding, tokens} per input, in input order",
         usage: [
@@ -155,42 +146,6 @@ const COMMANDS: Record<string, Command> = {
         },
     },
 };
-
-function writeLine(value: unknown): void {
-    process.stdout.write(JSON.stringify(value) + "\n");
-}
-
-function optionalInteger(values: Record<string, unknown>, flag: string, option: string): Record<string, number> {
-    const raw = values[flag];
-    if (raw === undefined) return {};
-    if (typeof raw !== "string" || !/^-?\d+$/.test(raw)) throw new UsageError(`Expected an integer for --${flag} but received ${JSON.stringify(raw)}`);
-    return { [option]: Number(raw) };
-}
-
-function requireString(values: Record<string, unknown>, name: string): string {
-    const value = values[name];
-    if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
-    return value;
-}
-
-/** Texts one per line, or JSONL objects with a `text` field when the file ends in .jsonl; stdin without a file. */
-async function readTexts(path: string | undefined): Promise<string[]> {
-    const content = path === undefined ? readFileSync(0, "utf8") : await readFile(path, "utf8");
-    const lines = content.split(/\r?\n/);
-    if (lines.at(-1) === "") lines.pop();
-    if (path === undefined || !path.endsWith(".jsonl")) return lines;
-    return lines.map((line, index) => {
-        let parsed: unknown;
-        try {
-            parsed = JSON.parse(line);
-        } catch {
-            throw new UsageError(`${path}:${index + 1} is not valid JSON`);
-        }
-        const text = (parsed as { text?: unknown })?.text;
-        if (typeof text !== "string") throw new UsageError(`${path}:${index + 1} has no string "text" field`);
-        return text;
-    });
-}
 
 function version(): string {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
