@@ -60,7 +60,7 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
         }
     }
 
-    self->ctx_ = createLlamaContext(self.get(), options, options.contextSize, options.flashAttention, error);
+    self->ctx_ = createLlamaContext(self.get(), options, std::min(options.contextSize, options.batchTokens), options.flashAttention, error);
     if (self->ctx_ == nullptr) return nullptr;
     if (options.flashAttention != LLAMA_FLASH_ATTN_TYPE_DISABLED && !options.llamaPooling &&
         options.batchTokens >= kFlashAttentionMinTokens) {
@@ -71,7 +71,7 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
         if (self->smallCtx_ == nullptr) return nullptr;
     }
     self->batch_ = api.llama_batch_init(static_cast<int32_t>(options.batchTokens), 0, 1);
-    self->info_.contextSize = api.llama_n_ctx(self->ctx_);
+    self->info_.contextSize = options.contextSize;
     self->info_.batchTokens = api.llama_n_batch(self->ctx_);
     self->info_.maxSequences = api.llama_n_seq_max(self->ctx_);
     self->info_.embeddingSize = self->model_->embeddingSize();
@@ -120,6 +120,7 @@ BatchContext::~BatchContext() {
     const auto& api = llama();
     if (batch_.token != nullptr) api.llama_batch_free(batch_);
     if (smallCtx_ != nullptr) api.llama_free(smallCtx_);
+    if (longCtx_ != nullptr) api.llama_free(longCtx_);
     if (ctx_ != nullptr) api.llama_free(ctx_);
 }
 
@@ -156,6 +157,10 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
     std::lock_guard<std::mutex> lock(mutex_);
     const auto& api = llama();
     abortRequested_.store(false);
+    struct ReleaseLongContext {
+        BatchContext* self;
+        ~ReleaseLongContext() { self->freeLongContext(); }
+    } releaseLongContext{this};
 
     const int32_t nVocab = api.llama_vocab_n_tokens(model_->vocab());
     size_t total = 0;
@@ -200,10 +205,18 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
         while (end < lengths.size() && end - start < maxSeqs && groupTokens + lengths[end] <= budget) {
             groupTokens += lengths[end++];
         }
-        llama_context* ctx = (smallCtx_ != nullptr && groupTokens < kFlashAttentionMinTokens) ? smallCtx_ : ctx_;
+        llama_context* ctx = ctx_;
+        if (groupTokens > budget) {
+            RunStatus status;
+            ctx = longContext(groupTokens, status);
+            if (ctx == nullptr) return status;
+        } else if (smallCtx_ != nullptr && groupTokens < kFlashAttentionMinTokens) {
+            ctx = smallCtx_;
+        }
         const size_t chunks = (groupTokens + budget - 1) / budget;
         const size_t chunkTokens = (groupTokens + chunks - 1) / chunks;
-        api.llama_memory_clear(api.llama_get_memory(ctx), true);
+        // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
+        api.llama_memory_clear(api.llama_get_memory(ctx), false);
         batch_.n_tokens = 0;
         chunkOutputs_.clear();
         chunkOutputBatchIndex_.clear();
@@ -231,8 +244,29 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
         if (auto status = decodeChunk(ctx, output, out); status.failed()) return status;
         start = end;
     }
-    api.llama_memory_clear(api.llama_get_memory(ctx_), true);
+    api.llama_memory_clear(api.llama_get_memory(ctx_), false);
     return {};
+}
+
+llama_context* BatchContext::longContext(size_t tokens, RunStatus& status) {
+    if (longCtx_ != nullptr && longCtxSize_ >= tokens) return longCtx_;
+    freeLongContext();
+    const uint32_t size = std::min<uint32_t>(info_.contextSize, static_cast<uint32_t>((tokens + 255) / 256 * 256));
+    std::string error;
+    longCtx_ = createLlamaContext(this, options_, size, options_.flashAttention, error);
+    if (longCtx_ == nullptr) {
+        status = RunStatus::fail("ERR_CONTEXT_TOO_SMALL", "could not make room for a sequence of " + std::to_string(tokens) +
+                                                              " tokens: " + error);
+        return nullptr;
+    }
+    longCtxSize_ = size;
+    return longCtx_;
+}
+
+void BatchContext::freeLongContext() {
+    if (longCtx_ != nullptr) llama().llama_free(longCtx_);
+    longCtx_ = nullptr;
+    longCtxSize_ = 0;
 }
 
 RunStatus BatchContext::decodeChunk(llama_context* ctx, Output output, float* out) {

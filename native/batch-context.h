@@ -88,6 +88,12 @@ private:
     // tiled, full-precision kernel needs a 64-query tile). Decodes that small go to this second context, which
     // shares the weights, has no flash attention and only a small KV cache. Null when flash attention is off.
     llama_context* smallCtx_ = nullptr;
+    // ctx_ holds one decode's worth of KV cells (llama.cpp zeroes, and so makes resident, the whole cache when it
+    // creates a context). A sequence longer than a decode gets a context of its own size for the call that needs it.
+    llama_context* longCtx_ = nullptr;
+    uint32_t longCtxSize_ = 0;
+    llama_context* longContext(size_t tokens, RunStatus& status);
+    void freeLongContext();
     llama_batch batch_{};
     std::mutex mutex_;  // one run at a time on this llama_context
     std::atomic<bool> abortRequested_{false};

@@ -1,12 +1,11 @@
 import { AbortedError, InvalidOptionError } from "./errors.js";
-import type { EngineModel } from "./engine/engine-model.js";
-import type { EngineContext } from "./engine/engine-context.js";
 import { buildEmbeddingSequence, formatQuery } from "./format/embedding-input.js";
 import { normalizeInputText } from "./format/input-normalization.js";
 import { OUTPUT_TYPES, quantizeEmbedding, type OutputType } from "./format/output-types.js";
 import { DEFAULT_INSTRUCTION, isSymmetricTask, resolveInstruction, type TaskName } from "./format/task-instructions.js";
 import { cosineSimilarity, truncateDimensions } from "./format/vector-math.js";
-import { FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions } from "./facade-model.js";
+import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
+import type { BatchEvent, SchedulerStats } from "./scheduler/batch-scheduler.js";
 import {
     checkAbortSignal,
     checkBoolean,
@@ -22,7 +21,7 @@ export interface CreateEmbedderOptions extends FacadeModelOptions {
     normalizeInput?: boolean;
 }
 
-export interface EmbedOptions {
+export interface EmbedOptions extends ScheduleOptions {
     /** Free-text task instruction: the inputs are formatted as queries `Instruct: {instruction}\nQuery:{text}`. */
     instruction?: string;
     /** A named task instead of an instruction ("web-search", "memory-retrieval", ...). */
@@ -37,7 +36,6 @@ export interface EmbedOptions {
     truncate?: "end" | "error";
     /** "float32" (default), "int8", "uint8", "binary" or "ubinary" (sentence-transformers / Cohere definitions). */
     outputType?: OutputType;
-    signal?: AbortSignal;
 }
 
 export type EmbeddingVector = Float32Array | Int8Array | Uint8Array;
@@ -60,7 +58,9 @@ export interface SingleEmbeddingResult {
 }
 
 const CREATE_OPTIONS = [...FACADE_MODEL_OPTIONS, "normalizeInput"] as const;
-const EMBED_OPTIONS = ["instruction", "task", "dimensions", "normalize", "maxTokens", "truncate", "outputType", "signal"] as const;
+const EMBED_OPTIONS = [
+    "instruction", "task", "dimensions", "normalize", "maxTokens", "truncate", "outputType", "signal", "priority", "timeoutMs",
+] as const;
 
 /** Qwen3 text embeddings with every detail of the model's contract handled. Create with `createEmbedder`. */
 export class Embedder {
@@ -72,12 +72,12 @@ export class Embedder {
     readonly #normalizeInput: boolean;
 
     /** @internal */
-    constructor(model: EngineModel, context: EngineContext, normalizeInput: boolean) {
-        this.#loaded = new FacadeModel(model, context);
+    constructor(loaded: FacadeModel, modelPath: string, normalizeInput: boolean) {
+        this.#loaded = loaded;
         this.#normalizeInput = normalizeInput;
-        this.modelPath = model.path;
-        this.dimensions = context.embeddingSize;
-        this.contextSize = context.info.contextSize;
+        this.modelPath = modelPath;
+        this.dimensions = loaded.info.embeddingSize;
+        this.contextSize = loaded.info.contextSize;
     }
 
     /**
@@ -116,22 +116,40 @@ export class Embedder {
         return cosineSimilarity(a, b);
     }
 
+    /** Scheduler queue and throughput figures (undefined once disposed). */
+    stats(): SchedulerStats | undefined {
+        return this.#loaded.stats();
+    }
+
+    /** Called after every batch the scheduler runs; returns a function that unsubscribes. */
+    onBatch(listener: (event: BatchEvent) => void): () => void {
+        return this.#loaded.onBatch(listener);
+    }
+
+    /** Fails waiting calls with DisposedError, stops the workers and releases the model; resolves when done. */
+    close(): Promise<void> {
+        return this.#loaded.close("embedder");
+    }
+
+    /** Starts close() without waiting for it. */
     dispose(): void {
-        this.#loaded.dispose();
+        void this.close().catch(() => undefined);
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
-        this.dispose();
+        await this.close();
     }
 
     async #embed(texts: readonly string[], instruction: string | undefined, opts: EmbedOptions): Promise<EmbeddingResult> {
-        const { model, context } = this.#loaded.use("embedder");
+        const { model, scheduler } = this.#loaded.use("embedder");
         const dimensions = opts.dimensions === undefined ? this.dimensions : checkInteger("dimensions", opts.dimensions, Math.min(32, this.dimensions), this.dimensions);
         const normalize = opts.normalize === undefined ? true : checkBoolean("normalize", opts.normalize);
         const maxTokens = opts.maxTokens === undefined ? Math.min(8192, this.contextSize) : checkInteger("maxTokens", opts.maxTokens, 2, this.contextSize);
         const truncate = checkOneOf("truncate", opts.truncate ?? "end", ["end", "error"] as const);
         const outputType = checkOneOf("outputType", opts.outputType ?? "float32", OUTPUT_TYPES);
         const signal = checkAbortSignal("signal", opts.signal);
+        // Queries are what a user waits for; documents are usually bulk indexing.
+        const schedule = checkScheduleOptions(opts, instruction === undefined ? "bulk" : "interactive");
         if (signal?.aborted) throw new AbortedError();
 
         const inputs = texts.map((text) => {
@@ -141,8 +159,8 @@ export class Embedder {
         const tokenized = await model.tokenize(inputs, { special: false });
         const built = tokenized.map((ids, index) => buildEmbeddingSequence(ids, { maxTokens, truncate, index }));
         const sequences = built.map((entry) => entry.tokens);
-        const hidden = sequences.length === 0 ? new Float32Array(0) : await context.embedBatch(sequences, signal === undefined ? {} : { signal });
-        const width = context.embeddingSize;
+        const hidden = await scheduler.submit({ kind: "embed", sequences, signal, ...schedule });
+        const width = this.#loaded.info.embeddingSize;
         const embeddings = sequences.map((_, index) => {
             const row = hidden.subarray(index * width, (index + 1) * width);
             const shaped = normalize ? truncateDimensions(row, dimensions) : row.slice(0, dimensions);
@@ -163,6 +181,6 @@ export class Embedder {
 export async function createEmbedder(options: CreateEmbedderOptions): Promise<Embedder> {
     const opts = checkOptionsObject<CreateEmbedderOptions>("createEmbedder options", options, CREATE_OPTIONS);
     const normalizeInput = opts.normalizeInput === undefined ? false : checkBoolean("normalizeInput", opts.normalizeInput);
-    const { model, context } = await loadFacadeModel(opts, "embedding");
-    return new Embedder(model, context, normalizeInput);
+    const loaded = await loadFacadeModel(opts, "embedding");
+    return new Embedder(loaded, loaded.use("embedder").model.path, normalizeInput);
 }

@@ -1,18 +1,23 @@
-import type { EngineContext, EngineContextOptions } from "./engine/engine-context.js";
+import type { EngineContextOptions } from "./engine/engine-context.js";
 import { loadInspectedEngineModel, type EngineModel, type LoadEngineModelOptions } from "./engine/engine-model.js";
+import type { NativeContextInfo } from "./engine/native-addon.js";
 import { inspectGguf } from "./models/gguf-inspection.js";
 import { requireModelKind, type ModelClassification, type ModelKind } from "./models/model-kind.js";
 import { resolveModelPath } from "./models/model-location.js";
+import { EnginePool } from "./pool/engine-pool.js";
+import type { BatchRunner } from "./scheduler/batch-runner.js";
+import { BatchScheduler, PRIORITIES, type BatchEvent, type Priority, type SchedulerStats } from "./scheduler/batch-scheduler.js";
+import { ContextRunner } from "./scheduler/context-runner.js";
 import { DisposedError } from "./errors.js";
-import { checkString } from "./validation.js";
+import { checkInteger, checkOneOf, checkString } from "./validation.js";
 
 /** What createEmbedder and createReranker take to find, load and evaluate a model. */
 export interface FacadeModelOptions extends LoadEngineModelOptions {
     /** A .gguf path, or a registry id such as "qwen3-embedding-0.6b" (downloaded beforehand with `qwen3-embedding pull`). */
     model: string;
-    /** KV cells of the evaluation context: the longest input (maxTokens) must fit. Default 8192 (or the model's context if smaller). */
+    /** KV cells of each evaluation context: the longest input (maxTokens) must fit. Default 8192 (or the model's context if smaller). */
     contextSize?: number;
-    /** Tokens per llama.cpp decode. Default 2048. */
+    /** Tokens per llama.cpp decode, and per scheduled batch. Default 512 (measured fastest on CPU: see README). */
     batchTokens?: number;
     /** CPU threads per decode. Default: physical cores. */
     threads?: number;
@@ -20,52 +25,119 @@ export interface FacadeModelOptions extends LoadEngineModelOptions {
     flashAttention?: boolean | "auto";
     /** See EngineContextOptions.kvCacheType: "f16" (default) or "f32", the exact mode. */
     kvCacheType?: "f16" | "f32" | "q8_0";
+    /**
+     * Engine worker threads, each with its own context over one shared copy of the weights. Default 1: a CPU decode
+     * already uses every physical core; use one per GPU. 0 runs the engine in this thread (no worker threads).
+     */
+    workers?: number;
+    /** Tokens waiting in the scheduler before calls are refused with QueueFullError. Default 1,048,576. */
+    maxQueuedTokens?: number;
+    /** Calls waiting in the scheduler before calls are refused with QueueFullError. Default 10,000. */
+    maxQueuedCalls?: number;
 }
 
 export const FACADE_MODEL_OPTIONS = [
     "model", "gpu", "gpuLayers", "useMmap", "libraryPath", "contextSize", "batchTokens", "threads", "flashAttention", "kvCacheType",
+    "workers", "maxQueuedTokens", "maxQueuedCalls",
 ] as const;
 
-/** A loaded model and its context, owned by one embedder or reranker until disposed. */
-export class FacadeModel {
-    #parts: { model: EngineModel; context: EngineContext } | undefined;
+/** Options every embed/rerank call takes for scheduling. */
+export interface ScheduleOptions {
+    /** "interactive" calls are batched ahead of "bulk" ones. */
+    priority?: Priority;
+    /** Fail with DeadlineExceededError when the results are not ready this many milliseconds after the call. */
+    timeoutMs?: number;
+    signal?: AbortSignal;
+}
 
-    constructor(model: EngineModel, context: EngineContext) {
-        this.#parts = { model, context };
+export const DEFAULT_BATCH_TOKENS = 512;
+
+/** The engine behind one embedder or reranker: a model for tokenizing, and a scheduler over contexts in workers. */
+export class FacadeModel {
+    #parts: { model: EngineModel; scheduler: BatchScheduler; runner: BatchRunner } | undefined;
+    readonly info: NativeContextInfo;
+    readonly classification: ModelClassification;
+
+    constructor(model: EngineModel, runner: BatchRunner, info: NativeContextInfo, classification: ModelClassification, limits: { maxQueuedTokens: number; maxQueuedCalls: number }) {
+        const scheduler = new BatchScheduler(
+            runner,
+            { batchTokens: info.batchTokens, batchSequences: info.maxSequences, ...limits },
+            { embed: info.embeddingSize, rank: 1 },
+        );
+        this.#parts = { model, scheduler, runner };
+        this.info = info;
+        this.classification = classification;
     }
 
-    /** The model and context; throws DisposedError naming `owner` once disposed. */
-    use(owner: string): { model: EngineModel; context: EngineContext } {
+    /** The model and scheduler; throws DisposedError naming `owner` once disposed. */
+    use(owner: string): { model: EngineModel; scheduler: BatchScheduler } {
         if (this.#parts === undefined) throw new DisposedError(`The ${owner} was disposed; create a new one`);
         return this.#parts;
     }
 
-    dispose(): void {
-        this.#parts?.context.dispose();
-        this.#parts?.model.dispose();
+    stats(): SchedulerStats | undefined {
+        return this.#parts?.scheduler.stats();
+    }
+
+    onBatch(listener: (event: BatchEvent) => void): () => void {
+        return this.#parts?.scheduler.onBatch(listener) ?? (() => undefined);
+    }
+
+    /** Fails waiting and running calls with DisposedError, stops the workers, then releases the model. */
+    async close(owner: string): Promise<void> {
+        const parts = this.#parts;
+        if (parts === undefined) return;
         this.#parts = undefined;
+        parts.scheduler.close(`The ${owner} was disposed while the call waited or ran; create a new one`);
+        try {
+            await parts.runner.close();
+        } finally {
+            parts.model.dispose();
+        }
     }
 }
 
-/** Resolves the model argument, refuses a file of the wrong kind before loading it, then loads it and makes a context. */
-export async function loadFacadeModel(
-    options: FacadeModelOptions,
-    kind: ModelKind,
-): Promise<{ model: EngineModel; context: EngineContext; classification: ModelClassification }> {
+/** Resolves the model argument, refuses a file of the wrong kind before loading it, then loads it and starts its workers. */
+export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKind): Promise<FacadeModel> {
     const path = await resolveModelPath(checkString("model", options.model, { allowEmpty: false }));
+    const workers = options.workers === undefined ? 1 : checkInteger("workers", options.workers, 0, 64);
+    const maxQueuedTokens = options.maxQueuedTokens === undefined ? 1 << 20 : checkInteger("maxQueuedTokens", options.maxQueuedTokens, 1, 2 ** 31);
+    const maxQueuedCalls = options.maxQueuedCalls === undefined ? 10_000 : checkInteger("maxQueuedCalls", options.maxQueuedCalls, 1, 2 ** 31);
     const inspection = await inspectGguf(path);
     const classification = requireModelKind(inspection, kind);
     const { gpu, gpuLayers, useMmap, libraryPath } = options;
     const loadOptions: LoadEngineModelOptions = definedOnly({ gpu, gpuLayers, useMmap, libraryPath });
+    // This thread's copy is the same native model the workers load (a process-wide registry): it tokenizes.
     const model = await loadInspectedEngineModel(inspection, loadOptions);
     try {
-        const { contextSize, batchTokens, threads, flashAttention, kvCacheType } = options;
+        const { contextSize, flashAttention, kvCacheType } = options;
+        const batchTokens = options.batchTokens ?? DEFAULT_BATCH_TOKENS;
+        // Workers bind the library this thread already loaded, without node-llama-cpp's core count: pass it on.
+        const threads = options.threads ?? model.library.mathCores;
         const contextOptions: EngineContextOptions = definedOnly({ contextSize, batchTokens, threads, flashAttention, kvCacheType });
-        return { model, context: await model.createContext(contextOptions), classification };
+        let runner: BatchRunner;
+        let info: NativeContextInfo;
+        if (workers === 0) {
+            const context = await model.createContext(contextOptions);
+            runner = new ContextRunner(context);
+            info = context.info;
+        } else {
+            const pool = await EnginePool.start({ workers, modelPath: model.path, load: loadOptions, context: contextOptions });
+            runner = pool;
+            info = pool.info;
+        }
+        return new FacadeModel(model, runner, info, classification, { maxQueuedTokens, maxQueuedCalls });
     } catch (error) {
         model.dispose();
         throw error;
     }
+}
+
+/** Validates the scheduling options of one call; `fallback` is the priority when none is given. */
+export function checkScheduleOptions(options: ScheduleOptions, fallback: Priority): { priority: Priority; timeoutMs?: number } {
+    const priority = options.priority === undefined ? fallback : checkOneOf("priority", options.priority, PRIORITIES);
+    if (options.timeoutMs === undefined) return { priority };
+    return { priority, timeoutMs: checkInteger("timeoutMs", options.timeoutMs, 1, 2 ** 31 - 1) };
 }
 
 function definedOnly<T extends object>(value: T): T {

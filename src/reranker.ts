@@ -1,10 +1,9 @@
 import { AbortedError, InvalidOptionError } from "./errors.js";
-import type { EngineModel } from "./engine/engine-model.js";
-import type { EngineContext } from "./engine/engine-context.js";
 import { normalizeInputText } from "./format/input-normalization.js";
 import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody } from "./format/rerank-prompt.js";
 import { DEFAULT_INSTRUCTION } from "./format/task-instructions.js";
-import { FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions } from "./facade-model.js";
+import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
+import type { BatchEvent, SchedulerStats } from "./scheduler/batch-scheduler.js";
 import type { ModelFlavour } from "./models/model-kind.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "./validation.js";
 
@@ -15,7 +14,7 @@ export interface CreateRerankerOptions extends FacadeModelOptions {
     normalizeInput?: boolean;
 }
 
-export interface RerankOptions {
+export interface RerankOptions extends ScheduleOptions {
     instruction?: string;
     /** Return only the N best. Default: all. */
     topN?: number;
@@ -23,7 +22,6 @@ export interface RerankOptions {
     maxTokens?: number;
     /** Include each document's text in the results. Default false. */
     returnDocuments?: boolean;
-    signal?: AbortSignal;
 }
 
 export interface RerankResultItem {
@@ -42,8 +40,8 @@ export interface RerankResult {
 export type ScorePair = readonly [query: string, document: string] | { query: string; document: string };
 
 const CREATE_OPTIONS = [...FACADE_MODEL_OPTIONS, "instruction", "normalizeInput"] as const;
-const RERANK_OPTIONS = ["instruction", "topN", "maxTokens", "returnDocuments", "signal"] as const;
-const SCORE_OPTIONS = ["instruction", "maxTokens", "signal"] as const;
+const RERANK_OPTIONS = ["instruction", "topN", "maxTokens", "returnDocuments", "signal", "priority", "timeoutMs"] as const;
+const SCORE_OPTIONS = ["instruction", "maxTokens", "signal", "priority", "timeoutMs"] as const;
 
 /** Qwen3 reranking with the official prompt. Create with `createReranker`. */
 export class Reranker {
@@ -56,13 +54,13 @@ export class Reranker {
     #templateTokens: Promise<[Int32Array, Int32Array]> | undefined;
 
     /** @internal */
-    constructor(model: EngineModel, context: EngineContext, flavour: ModelFlavour, instruction: string, normalizeInput: boolean) {
-        this.#loaded = new FacadeModel(model, context);
+    constructor(loaded: FacadeModel, modelPath: string, flavour: ModelFlavour, instruction: string, normalizeInput: boolean) {
+        this.#loaded = loaded;
         this.flavour = flavour;
         this.#instruction = instruction;
         this.#normalizeInput = normalizeInput;
-        this.modelPath = model.path;
-        this.contextSize = context.info.contextSize;
+        this.modelPath = modelPath;
+        this.contextSize = loaded.info.contextSize;
     }
 
     /** Scores every document against the query and returns them best first. */
@@ -93,19 +91,36 @@ export class Reranker {
         return Array.from((await this.#score(normalized, opts)).scores);
     }
 
+    /** Scheduler queue and throughput figures (undefined once disposed). */
+    stats(): SchedulerStats | undefined {
+        return this.#loaded.stats();
+    }
+
+    /** Called after every batch the scheduler runs; returns a function that unsubscribes. */
+    onBatch(listener: (event: BatchEvent) => void): () => void {
+        return this.#loaded.onBatch(listener);
+    }
+
+    /** Fails waiting calls with DisposedError, stops the workers and releases the model; resolves when done. */
+    close(): Promise<void> {
+        return this.#loaded.close("reranker");
+    }
+
+    /** Starts close() without waiting for it. */
     dispose(): void {
-        this.#loaded.dispose();
+        void this.close().catch(() => undefined);
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
-        this.dispose();
+        await this.close();
     }
 
     async #score(pairs: readonly (readonly [string, string])[], opts: RerankOptions): Promise<{ scores: Float32Array; totalTokens: number }> {
-        const { model, context } = this.#loaded.use("reranker");
+        const { model, scheduler } = this.#loaded.use("reranker");
         const instruction = opts.instruction === undefined ? this.#instruction : checkString("instruction", opts.instruction, { allowEmpty: false });
         const maxTokens = opts.maxTokens === undefined ? Math.min(8192, this.contextSize) : checkInteger("maxTokens", opts.maxTokens, 1, this.contextSize);
         const signal = checkAbortSignal("signal", opts.signal);
+        const schedule = checkScheduleOptions(opts, "interactive");
         if (signal?.aborted) throw new AbortedError();
         if (pairs.length === 0) return { scores: new Float32Array(0), totalTokens: 0 };
 
@@ -118,7 +133,7 @@ export class Reranker {
         // The body is tokenized as ONE string: tokenizing query and document apart changes merges at the seams.
         const bodies = await model.tokenize(pairs.map(([query, document]) => formatRerankBody(instruction, clean(query), clean(document))), { special: false });
         const sequences = bodies.map((body) => buildRerankSequence(prefix, body, suffix, maxTokens).tokens);
-        const scores = await context.rankBatch(sequences, signal === undefined ? {} : { signal });
+        const scores = await scheduler.submit({ kind: "rank", sequences, signal, ...schedule });
         return { scores, totalTokens: sequences.reduce((sum, sequence) => sum + sequence.length, 0) };
     }
 }
@@ -128,6 +143,6 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
     const opts = checkOptionsObject<CreateRerankerOptions>("createReranker options", options, CREATE_OPTIONS);
     const instruction = opts.instruction === undefined ? DEFAULT_INSTRUCTION : checkString("instruction", opts.instruction, { allowEmpty: false });
     const normalizeInput = opts.normalizeInput === undefined ? false : checkBoolean("normalizeInput", opts.normalizeInput);
-    const { model, context, classification } = await loadFacadeModel(opts, "reranker");
-    return new Reranker(model, context, classification.flavour, instruction, normalizeInput);
+    const loaded = await loadFacadeModel(opts, "reranker");
+    return new Reranker(loaded, loaded.use("reranker").model.path, loaded.classification.flavour, instruction, normalizeInput);
 }

@@ -9,7 +9,7 @@ export interface EngineContextOptions {
     batchTokens?: number;
     /** KV cache cells; the longest single sequence must fit. Default: the larger of batchTokens and min(8192, trained context). */
     contextSize?: number;
-    /** Sequences packed into one decode, 1..min(256, batchTokens). Default min(128, batchTokens). */
+    /** Sequences packed into one decode, 1..min(256, batchTokens). Default batchTokens / 16 (at most 128). */
     maxSequences?: number;
     /** CPU threads per decode. Default: llama.cpp's count of math (physical) cores. */
     threads?: number;
@@ -161,9 +161,10 @@ export async function createEngineContext(native: NativeModel, model: EngineMode
     const contextSize = opts.contextSize === undefined
         ? Math.max(batchTokens, Math.min(8192, trained))
         : checkInteger("contextSize", opts.contextSize, batchTokens, Math.max(batchTokens, trained));
-    // llama.cpp reserves an output row per sequence in each micro-batch, so a decode cannot hold more sequences than tokens.
+    // llama.cpp reserves a vocabulary-wide logits row per sequence (600 KB each for Qwen3), so the default assumes
+    // sequences of 16 tokens or more on average; a decode cannot hold more sequences than tokens.
     const maxSequences = opts.maxSequences === undefined
-        ? Math.min(128, batchTokens)
+        ? Math.max(1, Math.min(128, Math.floor(batchTokens / 16)))
         : checkInteger("maxSequences", opts.maxSequences, 1, Math.min(256, batchTokens));
     const threads = opts.threads === undefined ? (model.library.mathCores ?? 0) : checkInteger("threads", opts.threads, 1, 1024);
     const kvCacheType = checkOneOf("kvCacheType", opts.kvCacheType ?? "f16", ["f16", "f32", "q8_0"] as const);

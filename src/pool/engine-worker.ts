@@ -1,0 +1,74 @@
+// One engine worker thread of the pool: loads the model (shared with every other thread through the native
+// registry) and a context, then runs batches. Errors go back as {code, message} so the pool can rebuild the
+// typed error; a failed load is reported by every task rather than retried.
+import { move, workerData } from "piscina";
+import { threadId } from "node:worker_threads";
+import type { EngineContext, EngineContextOptions } from "../engine/engine-context.js";
+import { loadEngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
+import type { NativeContextInfo } from "../engine/native-addon.js";
+import { Qwen3EmbeddingError } from "../errors.js";
+import type { JobKind } from "../scheduler/batch-runner.js";
+
+export interface EngineWorkerData {
+    modelPath: string;
+    load: LoadEngineModelOptions;
+    context: EngineContextOptions;
+}
+
+export type EngineWorkerTask =
+    | { type: "info" }
+    | { type: "batch"; kind: JobKind; tokens: Int32Array; lengths: Uint32Array; abortFlag: Int32Array };
+
+export type EngineWorkerInfo = NativeContextInfo & { threadId: number };
+
+export type EngineWorkerFailure = { code: string; message: string };
+
+const ABORT_POLL_MS = 5;
+
+async function start() {
+    const { modelPath, load, context: contextOptions } = workerData as EngineWorkerData;
+    let context: EngineContext | undefined;
+    let failure: EngineWorkerFailure | undefined;
+    try {
+        const model = await loadEngineModel(modelPath, load);
+        try {
+            context = await model.createContext(contextOptions);
+        } catch (error) {
+            model.dispose();
+            throw error;
+        }
+    } catch (error) {
+        failure = toFailure(error);
+    }
+
+    return async (task: EngineWorkerTask): Promise<EngineWorkerInfo | Float32Array | EngineWorkerFailure> => {
+        if (context === undefined) return failure!;
+        if (task.type === "info") return { ...context.info, threadId };
+        const sequences: Int32Array[] = [];
+        let at = 0;
+        for (const length of task.lengths) {
+            sequences.push(task.tokens.subarray(at, at + length));
+            at += length;
+        }
+        const controller = new AbortController();
+        const poll = setInterval(() => {
+            if (Atomics.load(task.abortFlag, 0) !== 0) controller.abort();
+        }, ABORT_POLL_MS);
+        try {
+            const options = { signal: controller.signal };
+            const rows = task.kind === "embed" ? await context.embedBatch(sequences, options) : await context.rankBatch(sequences, options);
+            return move(rows) as Float32Array;
+        } catch (error) {
+            return toFailure(error);
+        } finally {
+            clearInterval(poll);
+        }
+    };
+}
+
+function toFailure(error: unknown): EngineWorkerFailure {
+    if (error instanceof Qwen3EmbeddingError) return { code: error.code, message: error.message };
+    return { code: "ERR_WORKER", message: String((error as Error)?.message ?? error) };
+}
+
+export default start();

@@ -1,0 +1,292 @@
+import { AbortedError, DeadlineExceededError, DisposedError, InvalidOptionError, QueueFullError } from "../errors.js";
+import type { BatchRunner, JobKind } from "./batch-runner.js";
+
+/** "interactive" calls (queries, reranking) are batched ahead of "bulk" ones (documents being indexed). */
+export type Priority = "interactive" | "bulk";
+export const PRIORITIES: readonly Priority[] = ["interactive", "bulk"];
+
+export interface SchedulerLimits {
+    /** Tokens per dispatched batch; a single longer sequence goes alone. */
+    batchTokens: number;
+    /** Sequences per dispatched batch. */
+    batchSequences: number;
+    /** Tokens waiting (not yet dispatched) across all calls; a call that would exceed it is refused with QueueFullError. */
+    maxQueuedTokens: number;
+    /** Calls waiting; one more is refused with QueueFullError. */
+    maxQueuedCalls: number;
+}
+
+export interface ScheduledCall {
+    kind: JobKind;
+    sequences: readonly Int32Array[];
+    priority: Priority;
+    signal?: AbortSignal | undefined;
+    /** Milliseconds from submission until the call fails with DeadlineExceededError. */
+    timeoutMs?: number | undefined;
+}
+
+export interface SchedulerStats {
+    queuedCalls: number;
+    queuedSequences: number;
+    queuedTokens: number;
+    runningBatches: number;
+    completedBatches: number;
+    /** Tokens per second over recent batches (0 before the first). */
+    tokensPerSecond: number;
+}
+
+export interface BatchEvent {
+    kind: JobKind;
+    sequences: number;
+    tokens: number;
+    calls: number;
+    durationMs: number;
+    error?: Error;
+}
+
+interface PendingCall {
+    readonly kind: JobKind;
+    readonly sequences: readonly Int32Array[];
+    readonly priority: Priority;
+    readonly result: Float32Array;
+    readonly width: number;
+    /** Next sequence not yet dispatched. */
+    next: number;
+    /** Sequences whose rows have not arrived. */
+    remaining: number;
+    settled: boolean;
+    resolve(rows: Float32Array): void;
+    reject(error: Error): void;
+    cleanup(): void;
+}
+
+interface RunningBatch {
+    readonly calls: Set<PendingCall>;
+    readonly controller: AbortController;
+}
+
+/**
+ * Coalesces concurrent calls into token-budget batches for a BatchRunner. Batches are formed when the runner has a
+ * free slot: interactive calls first, then bulk, taking sequences round-robin across the waiting calls of a
+ * priority so one huge call cannot starve small ones; inside a batch, sequences are ordered by length so packed
+ * sequences share decodes with their peers. Rows come back to each caller in its own order.
+ */
+export class BatchScheduler {
+    readonly #runner: BatchRunner;
+    readonly #limits: SchedulerLimits;
+    readonly #width: Record<JobKind, number>;
+    readonly #queues: Record<Priority, PendingCall[]> = { interactive: [], bulk: [] };
+    readonly #running = new Set<RunningBatch>();
+    readonly #listeners = new Set<(event: BatchEvent) => void>();
+    #queuedTokens = 0;
+    #queuedSequences = 0;
+    #completedBatches = 0;
+    #recent = { tokens: 0, ms: 0 };
+    #closed: string | undefined;
+    #dispatchScheduled = false;
+
+    constructor(runner: BatchRunner, limits: SchedulerLimits, width: Record<JobKind, number>) {
+        this.#runner = runner;
+        this.#limits = limits;
+        this.#width = width;
+    }
+
+    /** Queues a call; resolves with `width` floats per sequence, in the call's order. */
+    submit(call: ScheduledCall): Promise<Float32Array> {
+        if (this.#closed !== undefined) return Promise.reject(new DisposedError(this.#closed));
+        if (call.signal?.aborted) return Promise.reject(new AbortedError());
+        const width = this.#width[call.kind];
+        if (call.sequences.length === 0) return Promise.resolve(new Float32Array(0));
+        const tokens = call.sequences.reduce((sum, sequence) => sum + sequence.length, 0);
+        if (tokens > this.#limits.maxQueuedTokens) {
+            return Promise.reject(new InvalidOptionError(
+                `This call has ${tokens} tokens, more than the queue holds (maxQueuedTokens ${this.#limits.maxQueuedTokens}); split it into smaller calls or raise maxQueuedTokens`,
+            ));
+        }
+        const waitingCalls = this.#queues.interactive.length + this.#queues.bulk.length;
+        if (waitingCalls >= this.#limits.maxQueuedCalls || this.#queuedTokens + tokens > this.#limits.maxQueuedTokens) {
+            return Promise.reject(new QueueFullError(
+                `The queue is full (${waitingCalls} calls, ${this.#queuedTokens} tokens waiting; limits ${this.#limits.maxQueuedCalls} calls, ${this.#limits.maxQueuedTokens} tokens); retry in about ${this.retryAfterSeconds()} s`,
+            ));
+        }
+        return new Promise<Float32Array>((resolve, reject) => {
+            const pending: PendingCall = {
+                kind: call.kind,
+                sequences: call.sequences,
+                priority: call.priority,
+                result: new Float32Array(call.sequences.length * width),
+                width,
+                next: 0,
+                remaining: call.sequences.length,
+                settled: false,
+                resolve,
+                reject,
+                cleanup: () => undefined,
+            };
+            const onAbort = () => this.#fail(pending, new AbortedError());
+            call.signal?.addEventListener("abort", onAbort, { once: true });
+            const timer = call.timeoutMs === undefined
+                ? undefined
+                : setTimeout(() => this.#fail(pending, new DeadlineExceededError(`The call did not finish within its timeoutMs of ${call.timeoutMs} ms`)), call.timeoutMs);
+            pending.cleanup = () => {
+                call.signal?.removeEventListener("abort", onAbort);
+                if (timer !== undefined) clearTimeout(timer);
+            };
+            this.#queues[call.priority].push(pending);
+            this.#queuedTokens += tokens;
+            this.#queuedSequences += call.sequences.length;
+            this.#scheduleDispatch();
+        });
+    }
+
+    stats(): SchedulerStats {
+        return {
+            queuedCalls: this.#queues.interactive.length + this.#queues.bulk.length,
+            queuedSequences: this.#queuedSequences,
+            queuedTokens: this.#queuedTokens,
+            runningBatches: this.#running.size,
+            completedBatches: this.#completedBatches,
+            tokensPerSecond: this.#recent.ms > 0 ? (this.#recent.tokens / this.#recent.ms) * 1000 : 0,
+        };
+    }
+
+    /** A hint for clients refused with QueueFullError: the time the queued tokens take at the recent rate. */
+    retryAfterSeconds(): number {
+        const rate = this.stats().tokensPerSecond;
+        return rate > 0 ? Math.max(1, Math.ceil(this.#queuedTokens / rate)) : 1;
+    }
+
+    /** Called after every batch (metrics); returns a function that unsubscribes. */
+    onBatch(listener: (event: BatchEvent) => void): () => void {
+        this.#listeners.add(listener);
+        return () => this.#listeners.delete(listener);
+    }
+
+    /** Fails every waiting and running call with DisposedError(message) and stops running batches. */
+    close(message: string): void {
+        if (this.#closed !== undefined) return;
+        this.#closed = message;
+        for (const priority of PRIORITIES) {
+            for (const call of [...this.#queues[priority]]) this.#fail(call, new DisposedError(message));
+        }
+        for (const batch of this.#running) {
+            for (const call of batch.calls) this.#fail(call, new DisposedError(message));
+        }
+    }
+
+    #scheduleDispatch(): void {
+        // Calls submitted in the same tick go into one batch.
+        if (this.#dispatchScheduled) return;
+        this.#dispatchScheduled = true;
+        queueMicrotask(() => {
+            this.#dispatchScheduled = false;
+            this.#dispatch();
+        });
+    }
+
+    #dispatch(): void {
+        while (this.#closed === undefined && this.#running.size < this.#runner.concurrency) {
+            const picked = this.#formBatch();
+            if (picked === undefined) return;
+            this.#start(picked.kind, picked.items);
+        }
+    }
+
+    #formBatch(): { kind: JobKind; items: { call: PendingCall; index: number }[] } | undefined {
+        const first = this.#queues.interactive[0] ?? this.#queues.bulk[0];
+        if (first === undefined) return undefined;
+        const kind = first.kind;
+        const items: { call: PendingCall; index: number }[] = [];
+        let tokens = 0;
+        for (const priority of PRIORITIES) {
+            const open = this.#queues[priority].filter((call) => call.kind === kind);
+            // Round-robin: one sequence from each waiting call in turn, until the batch is full.
+            while (open.length > 0) {
+                for (let i = 0; i < open.length; i++) {
+                    const call = open[i]!;
+                    const sequence = call.sequences[call.next]!;
+                    const full = items.length >= this.#limits.batchSequences || (items.length > 0 && tokens + sequence.length > this.#limits.batchTokens);
+                    if (full) {
+                        open.splice(i--, 1);
+                        continue;
+                    }
+                    items.push({ call, index: call.next });
+                    tokens += sequence.length;
+                    call.next++;
+                    this.#queuedTokens -= sequence.length;
+                    this.#queuedSequences--;
+                    if (call.next === call.sequences.length) {
+                        this.#dequeue(call);
+                        open.splice(i--, 1);
+                    }
+                }
+            }
+            if (items.length >= this.#limits.batchSequences || tokens >= this.#limits.batchTokens) break;
+        }
+        return { kind, items };
+    }
+
+    #start(kind: JobKind, items: { call: PendingCall; index: number }[]): void {
+        // Longest first: the engine packs neighbours into one decode, so peers of similar length share it.
+        items.sort((a, b) => b.call.sequences[b.index]!.length - a.call.sequences[a.index]!.length);
+        const sequences = items.map((item) => item.call.sequences[item.index]!);
+        const tokens = sequences.reduce((sum, sequence) => sum + sequence.length, 0);
+        const batch: RunningBatch = { calls: new Set(items.map((item) => item.call)), controller: new AbortController() };
+        this.#running.add(batch);
+        const started = performance.now();
+        this.#runner.runBatch(kind, sequences, batch.controller.signal).then(
+            (rows) => {
+                const width = this.#width[kind];
+                items.forEach((item, row) => {
+                    const call = item.call;
+                    if (call.settled) return;
+                    call.result.set(rows.subarray(row * width, (row + 1) * width), item.index * width);
+                    if (--call.remaining === 0) {
+                        call.settled = true;
+                        call.cleanup();
+                        call.resolve(call.result);
+                    }
+                });
+                this.#finish(batch, { kind, sequences: sequences.length, tokens, calls: batch.calls.size, durationMs: performance.now() - started });
+            },
+            (error: Error) => {
+                for (const call of batch.calls) this.#fail(call, error);
+                this.#finish(batch, { kind, sequences: sequences.length, tokens, calls: batch.calls.size, durationMs: performance.now() - started, error });
+            },
+        );
+    }
+
+    #finish(batch: RunningBatch, event: BatchEvent): void {
+        this.#running.delete(batch);
+        this.#completedBatches++;
+        if (event.error === undefined) {
+            // An exponential window over the last few batches.
+            this.#recent = { tokens: this.#recent.tokens * 0.5 + event.tokens, ms: this.#recent.ms * 0.5 + event.durationMs };
+        }
+        for (const listener of this.#listeners) listener(event);
+        this.#dispatch();
+    }
+
+    #fail(call: PendingCall, error: Error): void {
+        if (call.settled) return;
+        call.settled = true;
+        call.cleanup();
+        this.#dequeue(call);
+        let leftover = 0;
+        for (let i = call.next; i < call.sequences.length; i++) leftover += call.sequences[i]!.length;
+        this.#queuedTokens -= leftover;
+        this.#queuedSequences -= call.sequences.length - call.next;
+        call.next = call.sequences.length;
+        call.reject(error);
+        // A running batch whose every call is gone is stopped, so the engine moves on.
+        for (const batch of this.#running) {
+            if (batch.calls.has(call) && [...batch.calls].every((member) => member.settled)) batch.controller.abort();
+        }
+    }
+
+    #dequeue(call: PendingCall): void {
+        const queue = this.#queues[call.priority];
+        const at = queue.indexOf(call);
+        if (at >= 0) queue.splice(at, 1);
+    }
+}
