@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { cosineSimilarity, loadEngineModel, Qwen3EmbeddingError } from "../src/index.js";
 import { ensureFixtureModel, fixturePath, REPO_ROOT } from "./fixtures/qwen3-fixture.js";
 import { benchTexts } from "./bench/bench-texts.js";
+import { loadedLlamaLibraries, median, otherCpuUse, startClock } from "./bench/bench-support.js";
 
 const END_OF_TEXT = 151643;
 /** Longest sequence fed to either engine, the appended <|endoftext|> included. */
@@ -281,53 +282,8 @@ async function trialNodeLlamaCpp(workload: Workload): Promise<ChildResult> {
     };
 }
 
-/** How much CPU other processes use right now: /proc/stat over one second (Linux), else the 1-minute load average. */
-async function otherCpuUse(): Promise<{ percent: number; how: string }> {
-    const sample = (): { idle: number; total: number } | undefined => {
-        try {
-            const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-            return { idle: fields[3]! + fields[4]!, total: fields.reduce((sum, value) => sum + value, 0) };
-        } catch {
-            return undefined;
-        }
-    };
-    const before = sample();
-    await new Promise((resolveTimer) => setTimeout(resolveTimer, 1000));
-    const after = sample();
-    if (before !== undefined && after !== undefined && after.total > before.total) {
-        const percent = 100 * (1 - (after.idle - before.idle) / (after.total - before.total));
-        return { percent, how: `${fmt(percent, 0)}% of all CPUs busy over the last second` };
-    }
-    const load = loadavg()[0]!;
-    return { percent: (100 * load) / cpus().length, how: `1-minute load average ${fmt(load, 2)} on ${cpus().length} CPUs` };
-}
 
-function startClock(): { stop(): { seconds: number; cpuPercent: number } } {
-    const cpu = process.cpuUsage();
-    const start = performance.now();
-    return {
-        stop() {
-            const seconds = (performance.now() - start) / 1000;
-            const used = process.cpuUsage(cpu);
-            return { seconds, cpuPercent: ((used.user + used.system) / 1e6 / seconds) * 100 };
-        },
-    };
-}
 
-/** The llama.cpp and ggml libraries this process mapped (Linux; empty elsewhere): shows which CPU variant ran. */
-function loadedLlamaLibraries(): string[] {
-    try {
-        const maps = readFileSync("/proc/self/maps", "utf8");
-        const found = new Set<string>();
-        for (const line of maps.split("\n")) {
-            const path = line.slice(line.indexOf("/"));
-            if (line.includes("/") && /\/lib(llama|ggml)[^/]*\.(so|dylib)[^/]*$/.test(path)) found.add(path);
-        }
-        return [...found].sort();
-    } catch {
-        return [];
-    }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // parent
@@ -694,11 +650,6 @@ function totalTokens(sequences: number[][]): number {
     return sequences.reduce((sum, sequence) => sum + sequence.length, 0);
 }
 
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function fmt(value: number, digits: number): string {
     return value.toFixed(digits);

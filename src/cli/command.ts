@@ -14,6 +14,9 @@ export interface Command {
 /** A mistake in the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
+/** A command that ran but failed (a check did not pass, a remote service refused): printed as one line, exit code 1. */
+export class CommandFailure extends Error {}
+
 /** One JSON value per line on stdout. */
 export function writeLine(value: unknown): void {
     process.stdout.write(JSON.stringify(value) + "\n");

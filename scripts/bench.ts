@@ -1,0 +1,447 @@
+/**
+ * The throughput benchmark of issue 4, side by side in one run: qwen3-embedding (facade → scheduler → worker pool →
+ * engine), node-llama-cpp one text at a time (LlamaEmbeddingContext / LlamaRankingContext, configured as a
+ * knowledgeable user would: threads = physical cores, batch >= the longest input, flash attention), and the upper
+ * bound (the same llama.cpp build decoding one 512-token sequence, output at the last token only). Every engine runs
+ * in a fresh child process on the same texts; the parent prints ratios and writes a JSON result.
+ *
+ *   npm run bench -- [--quick] [--json out.json] [--verbose]
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { arch, cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { cosineSimilarity, createEmbedder, createReranker, loadEngineModel, RERANK_PREFIX, RERANK_SUFFIX, formatRerankBody, DEFAULT_INSTRUCTION } from "../src/index.js";
+import { ensureFixtureModel, REPO_ROOT } from "./fixtures/qwen3-fixture.js";
+import { benchTexts } from "./bench/bench-texts.js";
+import { loadedLlamaLibraries, median, otherCpuUse, peakRssMb, percentile, startClock } from "./bench/bench-support.js";
+
+const END_OF_TEXT = 151643;
+const UPPER_TOKENS = 512;
+const RESULT_PREFIX = "BENCH_RESULT ";
+const THIS_FILE = fileURLToPath(import.meta.url);
+const COST_LENGTHS = [32, 128, 512, 2048, 8192];
+const CONCURRENCY = [1, 8, 64];
+
+interface Workload {
+    embeddingModel: string;
+    rerankModel: string;
+    short: string[];
+    emails: string[];
+    query: string;
+    documents: string[];
+    /** Token sequences (with <|endoftext|>) for node-llama-cpp, equal to what the facade evaluates. */
+    shortTokens: number[][];
+    emailTokens: number[][];
+    /** A text of at least 8192 tokens, cut to each cost length. */
+    longText: string;
+    longTokens: number[];
+    upperRepeats: number;
+    costLengths: number[];
+    latencyRequests: number;
+}
+
+type Case = "ours-embed" | "ours-embed-2-workers" | "nlc-embed" | "upper-embed" | "ours-rerank" | "nlc-rerank" | "upper-rerank" | "ours-cost" | "nlc-cost";
+const CASES: Case[] = ["ours-embed", "nlc-embed", "upper-embed", "ours-embed-2-workers", "ours-rerank", "nlc-rerank", "upper-rerank", "ours-cost", "nlc-cost"];
+
+interface Throughput { tokens: number; texts: number; seconds: number; tokensPerSecond: number; textsPerSecond: number; cpuPercent: number }
+interface Latency { concurrency: number; requests: number; p50Ms: number; p99Ms: number; tokensPerSecond: number }
+type CaseResult = Record<string, unknown> & { case: Case; peakRssMb: number; libraries: string[] };
+
+function throughput(tokens: number, texts: number, clock: { seconds: number; cpuPercent: number }): Throughput {
+    return { tokens, texts, ...clock, tokensPerSecond: tokens / clock.seconds, textsPerSecond: texts / clock.seconds };
+}
+
+async function measure(tokens: number, texts: number, run: () => Promise<unknown>): Promise<Throughput> {
+    const clock = startClock();
+    await run();
+    return throughput(tokens, texts, clock.stop());
+}
+
+/** `requests` calls of one short text each, `concurrency` callers at a time; latency of every call. */
+async function latency(concurrency: number, requests: number, texts: string[], tokensOf: (i: number) => number, call: (i: number) => Promise<unknown>): Promise<Latency> {
+    const times: number[] = [];
+    let next = 0;
+    let tokens = 0;
+    const clock = startClock();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < requests) {
+            const i = next++ % texts.length;
+            const start = performance.now();
+            await call(i);
+            times.push(performance.now() - start);
+            tokens += tokensOf(i);
+        }
+    }));
+    const { seconds } = clock.stop();
+    return { concurrency, requests, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), tokensPerSecond: tokens / seconds };
+}
+
+const sum = (sequences: number[][]) => sequences.reduce((total, sequence) => total + sequence.length, 0);
+
+// ---------------------------------------------------------------------------------------------------------------
+// children
+
+async function runCase(name: Case, w: Workload): Promise<CaseResult> {
+    const shortTokens = sum(w.shortTokens);
+    const emailTokens = sum(w.emailTokens);
+    switch (name) {
+        case "ours-embed":
+        case "ours-embed-2-workers": {
+            const workers = name === "ours-embed" ? 1 : 2;
+            const embedder = await createEmbedder({ model: w.embeddingModel, workers });
+            await embedder.embed(w.short.slice(0, 2));
+            const result: Record<string, unknown> = { workers };
+            if (workers === 2) {
+                result["emails"] = await measure(emailTokens, w.emails.length, () => embedder.embed(w.emails));
+                await embedder.close();
+                return { case: name, ...result, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
+            }
+            let checked = 0;
+            result["shortOneCall"] = await measure(shortTokens, w.short.length, async () => {
+                checked = (await embedder.embed(w.short)).totalTokens;
+            });
+            if (checked !== shortTokens) throw new Error(`the facade evaluated ${checked} tokens, the workload says ${shortTokens}`);
+            result["shortConcurrent"] = await measure(shortTokens, w.short.length, () => Promise.all(w.short.map((text) => embedder.embed([text]))));
+            const emails = { value: undefined as Float32Array[] | undefined };
+            result["emails"] = await measure(emailTokens, w.emails.length, async () => {
+                emails.value = (await embedder.embed(w.emails)).embeddings as Float32Array[];
+            });
+            result["latency"] = [];
+            for (const concurrency of CONCURRENCY) {
+                (result["latency"] as Latency[]).push(await latency(concurrency, Math.max(w.latencyRequests, concurrency * 2), w.short, (i) => w.shortTokens[i]!.length, (i) => embedder.embed([w.short[i]!])));
+            }
+            // Batch invariance: every e-mail and short text alone against its row in the big calls.
+            let worst = 1;
+            for (const [i, text] of w.emails.entries()) worst = Math.min(worst, cosineSimilarity((await embedder.embed([text])).embeddings[0] as Float32Array, emails.value![i]!));
+            const shortBatch = (await embedder.embed([...w.short.slice(0, 16), ...w.emails.slice(0, 4)])).embeddings as Float32Array[];
+            for (let i = 0; i < 16; i++) worst = Math.min(worst, cosineSimilarity((await embedder.embed([w.short[i]!])).embeddings[0] as Float32Array, shortBatch[i]!));
+            result["batchInvarianceWorstCosine"] = worst;
+            // One short query on an idle pool against the raw decode of the same tokens.
+            const idle: number[] = [];
+            for (let i = 0; i < 7; i++) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+                const start = performance.now();
+                await embedder.embed([w.short[i]!]);
+                idle.push(performance.now() - start);
+            }
+            const rss = peakRssMb();
+            await embedder.close();
+            const model = await loadEngineModel(w.embeddingModel);
+            const context = await model.createContext({ batchTokens: 512 });
+            const raw: number[] = [];
+            for (let i = 0; i < 7; i++) {
+                const start = performance.now();
+                await context.embedBatch([Int32Array.from(w.shortTokens[i]!)]);
+                raw.push(performance.now() - start);
+            }
+            result["idleQuery"] = { facadeMs: median(idle), rawDecodeMs: median(raw), ratio: median(idle) / median(raw) };
+            context.dispose();
+            model.dispose();
+            return { case: name, ...result, peakRssMb: rss, libraries: loadedLlamaLibraries() };
+        }
+        case "upper-embed":
+        case "upper-rerank": {
+            const model = await loadEngineModel(name === "upper-embed" ? w.embeddingModel : w.rerankModel);
+            const context = await model.createContext({ batchTokens: UPPER_TOKENS });
+            const sequence = Int32Array.from(w.longTokens.slice(0, UPPER_TOKENS));
+            const run = () => (name === "upper-embed" ? context.embedBatch([sequence]) : context.rankBatch([sequence]));
+            await run();
+            const result = await measure(UPPER_TOKENS * w.upperRepeats, w.upperRepeats, async () => {
+                for (let i = 0; i < w.upperRepeats; i++) await run();
+            });
+            context.dispose();
+            model.dispose();
+            return { case: name, upper: result, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
+        }
+        case "ours-rerank": {
+            const reranker = await createReranker({ model: w.rerankModel });
+            await reranker.score([[w.query, w.documents[0]!]]);
+            let out: { scores: number[]; tokens: number } = { scores: [], tokens: 0 };
+            const clock = startClock();
+            const ranked = await reranker.rerank(w.query, w.documents);
+            const timed = clock.stop();
+            out = { scores: ranked.results.sort((a, b) => a.index - b.index).map((item) => item.score), tokens: ranked.totalTokens };
+            const rss = peakRssMb();
+            await reranker.close();
+            // llama.cpp's own RANK pooling on the official prompt (the reference formula) for the first documents.
+            const model = await loadEngineModel(w.rerankModel);
+            const context = await model.createContext({ batchTokens: 1024, contextSize: 1024, llamaPooling: true });
+            const [prefix] = await model.tokenize([RERANK_PREFIX], { special: true });
+            const [suffix] = await model.tokenize([RERANK_SUFFIX], { special: true });
+            const bodies = await model.tokenize(w.documents.slice(0, 10).map((d) => formatRerankBody(DEFAULT_INSTRUCTION, w.query, d)), { special: false });
+            const reference = Array.from(await context.rankBatch(bodies.map((body) => Int32Array.from([...prefix!, ...body, ...suffix!]))));
+            context.dispose();
+            model.dispose();
+            return { case: name, rerank: throughput(out.tokens, w.documents.length, timed), scores: out.scores, referenceScores: reference, peakRssMb: rss, libraries: loadedLlamaLibraries() };
+        }
+        case "nlc-embed":
+        case "nlc-rerank":
+        case "nlc-cost":
+            return nodeLlamaCppCase(name, w);
+        case "ours-cost": {
+            const embedder = await createEmbedder({ model: w.embeddingModel, contextSize: 8192 });
+            await embedder.embed([w.short[0]!]);
+            const costs: { tokens: number; msPerToken: number }[] = [];
+            for (const length of w.costLengths) {
+                const result = await measure(length, 1, async () => {
+                    const { tokens } = await embedder.embed([w.longText], { maxTokens: length });
+                    if (tokens[0] !== length) throw new Error(`expected ${length} tokens, the facade evaluated ${tokens[0]}`);
+                });
+                costs.push({ tokens: length, msPerToken: (result.seconds * 1000) / length });
+            }
+            await embedder.close();
+            return { case: name, costs, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
+        }
+    }
+}
+
+async function nodeLlamaCppCase(name: "nlc-embed" | "nlc-rerank" | "nlc-cost", w: Workload): Promise<CaseResult> {
+    const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
+    type Token = import("node-llama-cpp").Token;
+    const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.warn });
+    // Its default thread cap on CPU is max(cpuMathCores, 4): more threads than this machine has cores halves throughput.
+    const threads = llama.cpuMathCores;
+    llama.maxThreads = threads;
+    const model = await llama.loadModel({ modelPath: name === "nlc-rerank" ? w.rerankModel : w.embeddingModel, gpuLayers: 0, defaultContextFlashAttention: true });
+    const config = { threads, flashAttention: true, buildType: llama.buildType, gpu: llama.gpu };
+    if (name === "nlc-rerank") {
+        const batchSize = 2048;
+        const context = await model.createRankingContext({ contextSize: batchSize, batchSize, threads });
+        await context.rank(w.query, w.documents[0]!);
+        let scores: number[] = [];
+        const tokens = w.documents.reduce((total, document) => total + context.calculateInputLength(w.query, document), 0);
+        const result = await measure(tokens, w.documents.length, async () => {
+            scores = await context.rankAll(w.query, w.documents);
+        });
+        const rss = peakRssMb();
+        await context.dispose();
+        return { case: name, rerank: result, scores, config: { ...config, batchSize }, peakRssMb: rss, libraries: loadedLlamaLibraries() };
+    }
+    const batchSize = name === "nlc-cost" ? 8192 : 2048;
+    const context = await model.createEmbeddingContext({ contextSize: batchSize + 256, batchSize, threads });
+    await context.getEmbeddingFor(w.shortTokens[0] as Token[]);
+    if (name === "nlc-cost") {
+        const costs: { tokens: number; msPerToken: number }[] = [];
+        for (const length of w.costLengths) {
+            const input = [...w.longTokens.slice(0, length - 1), END_OF_TEXT] as Token[];
+            const result = await measure(length, 1, () => context.getEmbeddingFor(input));
+            costs.push({ tokens: length, msPerToken: (result.seconds * 1000) / length });
+        }
+        await context.dispose();
+        return { case: name, costs, config: { ...config, batchSize }, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
+    }
+    const oneAtATime = (sequences: number[][]) => async () => {
+        for (const sequence of sequences) await context.getEmbeddingFor(sequence as Token[]);
+    };
+    const result: Record<string, unknown> = { config: { ...config, batchSize } };
+    result["shortOneCall"] = await measure(sum(w.shortTokens), w.short.length, oneAtATime(w.shortTokens));
+    result["emails"] = await measure(sum(w.emailTokens), w.emails.length, oneAtATime(w.emailTokens));
+    result["latency"] = [];
+    for (const concurrency of CONCURRENCY) {
+        (result["latency"] as Latency[]).push(await latency(concurrency, Math.max(w.latencyRequests, concurrency * 2), w.short, (i) => w.shortTokens[i]!.length, (i) => context.getEmbeddingFor(w.shortTokens[i]! as Token[])));
+    }
+    const rss = peakRssMb();
+    await context.dispose();
+    return { case: name, ...result, peakRssMb: rss, libraries: loadedLlamaLibraries() };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// parent
+
+async function prepareWorkload(quick: boolean): Promise<Workload> {
+    const embeddingModel = await ensureFixtureModel({ kind: "embedding", size: "0.6b" });
+    const rerankModel = await ensureFixtureModel({ kind: "reranker-rank", size: "0.6b" });
+    const tokenizer = await loadEngineModel(await ensureFixtureModel({ kind: "embedding", size: "tiny" }));
+    const short: string[] = [];
+    const emails: string[] = [];
+    const documents: string[] = [];
+    const longParts: string[] = [];
+    const counts = { short: 64, emails: quick ? 8 : 16, documents: quick ? 30 : 100 };
+    for (const item of benchTexts()) {
+        const [ids] = await tokenizer.tokenize([item.text], { special: false });
+        const n = ids!.length;
+        // Short queries: a line of a poem or the first sentence of an e-mail, at most 31 tokens (+ <|endoftext|>).
+        const line = item.text.split(/\n|(?<=[.!?。！？])\s*/).map((part) => part.trim()).find((part) => part.length >= 12);
+        if (short.length < counts.short && line !== undefined) {
+            const [lineIds] = await tokenizer.tokenize([line], { special: false });
+            if (lineIds!.length >= 6 && lineIds!.length <= 31) short.push(line);
+        }
+        if (item.source === "spam-assassin" && n >= 199 && n <= 399 && emails.length < counts.emails) emails.push(item.text);
+        else if (n >= 100 && n <= 400 && documents.length < counts.documents) documents.push(item.text);
+        if (longParts.join("\n").length < 60_000) longParts.push(item.text);
+        if (short.length >= counts.short && emails.length >= counts.emails && documents.length >= counts.documents && longParts.join("\n").length >= 60_000) break;
+    }
+    const withEnd = async (texts: string[]) => (await tokenizer.tokenize(texts, { special: false })).map((ids) => [...ids, END_OF_TEXT]);
+    const longText = longParts.join("\n");
+    const [longIds] = await tokenizer.tokenize([longText], { special: false });
+    if (longIds!.length < 8192) throw new Error(`the long text has only ${longIds!.length} tokens`);
+    const workload: Workload = {
+        embeddingModel,
+        rerankModel,
+        short,
+        emails,
+        query: short[1]!,
+        documents,
+        shortTokens: await withEnd(short),
+        emailTokens: await withEnd(emails),
+        longText,
+        longTokens: Array.from(longIds!),
+        upperRepeats: quick ? 3 : 6,
+        costLengths: quick ? COST_LENGTHS.slice(0, 4) : COST_LENGTHS,
+        latencyRequests: quick ? 16 : 32,
+    };
+    tokenizer.dispose();
+    return workload;
+}
+
+function spawnCase(name: Case, workloadPath: string, verbose: boolean): Promise<CaseResult> {
+    return new Promise((resolvePromise, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", THIS_FILE, "--child", name, "--workload", workloadPath], {
+            cwd: REPO_ROOT,
+            stdio: ["ignore", "pipe", verbose ? "inherit" : "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (chunk) => (stdout += chunk));
+        child.stderr?.on("data", (chunk) => (stderr += chunk));
+        child.on("error", reject);
+        child.on("close", (code) => {
+            const line = stdout.split("\n").find((entry) => entry.startsWith(RESULT_PREFIX));
+            if (code !== 0 || line === undefined) {
+                reject(new Error(`${name} failed (exit ${code}): ${stderr.trim().slice(-2000)}`));
+                return;
+            }
+            if (stderr.includes("falling back to building from source")) reject(new Error(`${name}: node-llama-cpp tried to build llama.cpp from source`));
+            resolvePromise(JSON.parse(line.slice(RESULT_PREFIX.length)) as CaseResult);
+        });
+    });
+}
+
+const f = (value: number, digits = 1) => value.toFixed(digits);
+
+function verdict(ok: boolean): string {
+    return ok ? "ok" : "MISSED";
+}
+
+async function main(): Promise<number> {
+    const { values } = parseArgs({
+        args: process.argv.slice(2),
+        strict: true,
+        options: {
+            quick: { type: "boolean" }, json: { type: "string" }, verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
+            child: { type: "string" }, workload: { type: "string" }, only: { type: "string" },
+        },
+    });
+    if (values.help) {
+        console.log("Usage: npm run bench -- [--quick] [--only case,case] [--json out.json] [--verbose]\nCases: " + CASES.join(", "));
+        return 0;
+    }
+    if (values.child !== undefined) {
+        const workload = JSON.parse(readFileSync(values.workload!, "utf8")) as Workload;
+        const result = await runCase(values.child as Case, workload);
+        process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+        return 0;
+    }
+    const only = values.only?.split(",") as Case[] | undefined;
+    for (const name of only ?? []) if (!CASES.includes(name)) throw new Error(`unknown case ${name}; cases: ${CASES.join(", ")}`);
+    const date = new Date();
+    const workload = await prepareWorkload(values.quick === true);
+    const dir = mkdtempSync(join(tmpdir(), "qwen3-bench-"));
+    const workloadPath = join(dir, "workload.json");
+    writeFileSync(workloadPath, JSON.stringify(workload));
+    const busy = await otherCpuUse();
+    const machine = { cpu: cpus()[0]?.model, logicalCpus: cpus().length, memoryGiB: totalmem() / 2 ** 30, os: `${platform()} ${release()} ${arch()}`, node: process.version, busyBeforeStart: busy.how };
+    const modelMb = { embedding: statSync(workload.embeddingModel).size / 2 ** 20, reranker: statSync(workload.rerankModel).size / 2 ** 20 };
+    console.log(`qwen3-embedding benchmark, ${date.toISOString()}`);
+    console.log(`machine: ${machine.cpu}, ${machine.logicalCpus} CPUs, ${f(machine.memoryGiB)} GiB, ${machine.os}, node ${machine.node}; ${busy.how}`);
+    console.log(`models: ${relative(REPO_ROOT, workload.embeddingModel)} (${f(modelMb.embedding, 0)} MB), ${relative(REPO_ROOT, workload.rerankModel)} (${f(modelMb.reranker, 0)} MB)`);
+    console.log(`texts: ${workload.short.length} short (${sum(workload.shortTokens)} tokens), ${workload.emails.length} e-mails of 200-400 tokens (${sum(workload.emailTokens)} tokens), 1 query x ${workload.documents.length} documents of 100-400 tokens`);
+    const results: Partial<Record<Case, CaseResult>> = {};
+    try {
+        for (const name of only ?? CASES) {
+            process.stdout.write(`  running ${name} ...`);
+            const started = performance.now();
+            results[name] = await spawnCase(name, workloadPath, values.verbose === true);
+            process.stdout.write(` ${f((performance.now() - started) / 1000)} s\n`);
+        }
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+    const report = summarize(results, modelMb);
+    const out = values.json ?? join(REPO_ROOT, ".bench", `bench-${date.toISOString().replace(/[:.]/g, "-")}.json`);
+    mkdirSync(join(out, ".."), { recursive: true });
+    writeFileSync(out, JSON.stringify({ date: date.toISOString(), machine, models: modelMb, build: results["ours-embed"]?.libraries, workload: { short: workload.short.length, emails: workload.emails.length, documents: workload.documents.length }, results, report }, null, 2));
+    console.log(`\nresult file: ${relative(process.cwd(), out)}`);
+    return 0;
+}
+
+function summarize(r: Partial<Record<Case, CaseResult>>, modelMb: { embedding: number; reranker: number }): Record<string, unknown> {
+    const tps = (result: CaseResult | undefined, key: string) => (result?.[key] as Throughput | undefined)?.tokensPerSecond ?? Number.NaN;
+    const report: Record<string, unknown> = {};
+    const ours = r["ours-embed"], nlc = r["nlc-embed"], upper = r["upper-embed"];
+    console.log("\nthroughput, tokens/s (texts/s)            qwen3-embedding   node-llama-cpp   upper bound   ratios");
+    const row = (label: string, a: number, b: number, u: number, texts: [number, number], notes: string) =>
+        console.log(`  ${label.padEnd(40)} ${f(a).padStart(7)} (${f(texts[0])})  ${f(b).padStart(7)} (${f(texts[1])})  ${f(u).padStart(9)}     ${notes}`);
+    const texts = (result: CaseResult | undefined, key: string) => (result?.[key] as Throughput | undefined)?.textsPerSecond ?? Number.NaN;
+    const upperTps = tps(upper, "upper");
+    const shortOne = tps(ours, "shortOneCall"), shortConc = tps(ours, "shortConcurrent"), shortNlc = tps(nlc, "shortOneCall");
+    row("64 short texts, one call", shortOne, shortNlc, upperTps, [texts(ours, "shortOneCall"), texts(nlc, "shortOneCall")], `${f(shortOne / shortNlc, 2)}x nlc (>= 1.5: ${verdict(shortOne / shortNlc >= 1.5)})`);
+    row("64 short texts, 64 concurrent calls", shortConc, shortNlc, upperTps, [texts(ours, "shortConcurrent"), texts(nlc, "shortOneCall")], `${f(shortConc / shortNlc, 2)}x nlc (>= 1.5: ${verdict(shortConc / shortNlc >= 1.5)})`);
+    const emails = tps(ours, "emails"), emailsNlc = tps(nlc, "emails");
+    row("e-mails of 200-400 tokens, one call", emails, emailsNlc, upperTps, [texts(ours, "emails"), texts(nlc, "emails")],
+        `${f(emails / upperTps, 2)}x bound (>= 0.95: ${verdict(emails / upperTps >= 0.95)}), ${f(emails / emailsNlc, 2)}x nlc (>= 1.15: ${verdict(emails / emailsNlc >= 1.15)})`);
+    const rr = tps(r["ours-rerank"], "rerank"), rrNlc = tps(r["nlc-rerank"], "rerank"), rrUpper = tps(r["upper-rerank"], "upper");
+    row("rerank 1 query x documents", rr, rrNlc, rrUpper, [texts(r["ours-rerank"], "rerank"), texts(r["nlc-rerank"], "rerank")],
+        `${f(rr / rrUpper, 2)}x bound (>= 0.95: ${verdict(rr / rrUpper >= 0.95)}), ${f(rr / rrNlc, 2)}x nlc rankAll (>= 1.15: ${verdict(rr / rrNlc >= 1.15)})`);
+    report["ratios"] = { shortOneCallVsNlc: shortOne / shortNlc, shortConcurrentVsNlc: shortConc / shortNlc, emailsVsUpper: emails / upperTps, emailsVsNlc: emails / emailsNlc, rerankVsUpper: rr / rrUpper, rerankVsNlc: rr / rrNlc };
+
+    const oursScores = r["ours-rerank"]?.["scores"] as number[] | undefined;
+    const reference = r["ours-rerank"]?.["referenceScores"] as number[] | undefined;
+    const nlcScores = r["nlc-rerank"]?.["scores"] as number[] | undefined;
+    if (oursScores && reference) {
+        const diff = (scores: number[]) => Math.max(...reference.map((value, i) => Math.abs(value - scores[i]!)));
+        const oursDiff = diff(oursScores);
+        const nlcDiff = nlcScores ? diff(nlcScores) : Number.NaN;
+        console.log(`  rerank scores vs llama.cpp's RANK pooling on the official prompt (first ${reference.length} documents): ours max |diff| ${oursDiff.toExponential(2)}, node-llama-cpp ${nlcDiff.toExponential(2)}`);
+        report["rerankScoreDiff"] = { ours: oursDiff, nodeLlamaCpp: nlcDiff };
+    }
+
+    console.log("\nlatency of one short text per call (p50 / p99 ms, tokens/s)");
+    for (const [i, concurrency] of CONCURRENCY.entries()) {
+        const a = (ours?.["latency"] as Latency[] | undefined)?.[i];
+        const b = (nlc?.["latency"] as Latency[] | undefined)?.[i];
+        const cell = (l: Latency | undefined) => (l === undefined ? "n/a" : `${f(l.p50Ms, 0)} / ${f(l.p99Ms, 0)} ms, ${f(l.tokensPerSecond)} tok/s`);
+        console.log(`  concurrency ${String(concurrency).padStart(2)}: qwen3-embedding ${cell(a).padEnd(30)} node-llama-cpp ${cell(b)}`);
+    }
+    const idle = ours?.["idleQuery"] as { facadeMs: number; rawDecodeMs: number; ratio: number } | undefined;
+    if (idle) console.log(`  one short query, idle pool: ${f(idle.facadeMs)} ms vs raw decode ${f(idle.rawDecodeMs)} ms = ${f(idle.ratio, 2)}x (<= 1.2: ${verdict(idle.ratio <= 1.2)})`);
+    const invariance = ours?.["batchInvarianceWorstCosine"] as number | undefined;
+    if (invariance !== undefined) console.log(`  batch invariance: worst cosine alone vs in a batch ${invariance.toFixed(7)} (>= 0.99999: ${verdict(invariance >= 0.99999)})`);
+
+    console.log("\npeak RSS (MB)");
+    const rss1 = ours?.peakRssMb ?? Number.NaN, rss2 = r["ours-embed-2-workers"]?.peakRssMb ?? Number.NaN;
+    console.log(`  qwen3-embedding, 1 worker: ${f(rss1, 0)} = model file ${f(modelMb.embedding, 0)} + ${f(rss1 - modelMb.embedding, 0)} (<= +300: ${verdict(rss1 - modelMb.embedding <= 300)})`);
+    console.log(`  qwen3-embedding, 2 workers: ${f(rss2, 0)}: the second worker adds ${f(rss2 - rss1, 0)} (<= 150: ${verdict(rss2 - rss1 <= 150)})`);
+    console.log(`  node-llama-cpp embedding: ${f(nlc?.peakRssMb ?? Number.NaN, 0)}; reranking: ours ${f(r["ours-rerank"]?.peakRssMb ?? Number.NaN, 0)}, node-llama-cpp ${f(r["nlc-rerank"]?.peakRssMb ?? Number.NaN, 0)}`);
+    report["peakRssMb"] = { oneWorker: rss1, twoWorkers: rss2, modelFile: modelMb.embedding };
+
+    const costOurs = r["ours-cost"]?.["costs"] as { tokens: number; msPerToken: number }[] | undefined;
+    const costNlc = r["nlc-cost"]?.["costs"] as { tokens: number; msPerToken: number }[] | undefined;
+    if (costOurs || costNlc) {
+        console.log("\ncost per token of one input (ms/token)");
+        for (const [i, length] of COST_LENGTHS.entries()) {
+            const a = costOurs?.[i], b = costNlc?.[i];
+            if (a === undefined && b === undefined) continue;
+            console.log(`  ${String(length).padStart(5)} tokens: qwen3-embedding ${a ? f(a.msPerToken, 2) : "n/a"}   node-llama-cpp ${b ? f(b.msPerToken, 2) : "n/a"}`);
+        }
+    }
+    return report;
+}
+
+main().then((code) => (process.exitCode = code), (error: unknown) => {
+    console.error(`bench: ${(error as Error)?.stack ?? error}`);
+    process.exitCode = 1;
+});
