@@ -7,13 +7,13 @@
  *
  *   npm run bench -- [--quick] [--json out.json] [--verbose]
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { cosineSimilarity, createEmbedder, createReranker, loadEngineModel, RERANK_PREFIX, RERANK_SUFFIX, formatRerankBody, DEFAULT_INSTRUCTION } from "../src/index.js";
+import type * as Library from "../src/index.js";
 import { ensureFixtureModel, REPO_ROOT } from "./fixtures/qwen3-fixture.js";
 import { benchTexts } from "./bench/bench-texts.js";
 import { loadedLlamaLibraries, median, otherCpuUse, peakRssMb, percentile, startClock } from "./bench/bench-support.js";
@@ -43,8 +43,10 @@ interface Workload {
     latencyRequests: number;
 }
 
-type Case = "ours-embed" | "ours-embed-2-workers" | "nlc-embed" | "upper-embed" | "ours-rerank" | "nlc-rerank" | "upper-rerank" | "ours-cost" | "nlc-cost";
+type Case = "ours-embed" | "ours-embed-2-workers" | "nlc-embed" | "upper-embed" | "ours-rerank" | "nlc-rerank" | "upper-rerank" | "ours-cost" | "nlc-cost" | "ours-sweep";
 const CASES: Case[] = ["ours-embed", "nlc-embed", "upper-embed", "ours-embed-2-workers", "ours-rerank", "nlc-rerank", "upper-rerank", "ours-cost", "nlc-cost"];
+/** Run with --only: how batchTokens and flash attention change throughput (how the defaults were chosen). */
+const EXTRA_CASES: Case[] = ["ours-sweep"];
 
 interface Throughput { tokens: number; texts: number; seconds: number; tokensPerSecond: number; textsPerSecond: number; cpuPercent: number }
 interface Latency { concurrency: number; requests: number; p50Ms: number; p99Ms: number; tokensPerSecond: number }
@@ -84,7 +86,14 @@ const sum = (sequences: number[][]) => sequences.reduce((total, sequence) => tot
 // ---------------------------------------------------------------------------------------------------------------
 // children
 
-async function runCase(name: Case, w: Workload): Promise<CaseResult> {
+/** The library as users run it: the compiled dist/ (built by the parent), or src/ through tsx with --from-src. */
+async function loadLibrary(fromSource: boolean): Promise<typeof Library> {
+    const entry = join(REPO_ROOT, fromSource ? "src/index.ts" : "dist/index.js");
+    return (await import(pathToFileURL(entry).href)) as typeof Library;
+}
+
+async function runCase(name: Case, w: Workload, lib: typeof Library): Promise<CaseResult> {
+    const { cosineSimilarity, createEmbedder, createReranker, loadEngineModel, RERANK_PREFIX, RERANK_SUFFIX, formatRerankBody, DEFAULT_INSTRUCTION } = lib;
     const shortTokens = sum(w.shortTokens);
     const emailTokens = sum(w.emailTokens);
     switch (name) {
@@ -181,6 +190,20 @@ async function runCase(name: Case, w: Workload): Promise<CaseResult> {
         case "nlc-rerank":
         case "nlc-cost":
             return nodeLlamaCppCase(name, w);
+        case "ours-sweep": {
+            const sweep: { batchTokens: number; flashAttention: boolean; short: Throughput; emails: Throughput }[] = [];
+            for (const batchTokens of [256, 512, 1024, 2048]) {
+                for (const flashAttention of [true, false]) {
+                    const embedder = await createEmbedder({ model: w.embeddingModel, batchTokens, flashAttention });
+                    await embedder.embed(w.short.slice(0, 2));
+                    const short = await measure(shortTokens, w.short.length, () => embedder.embed(w.short));
+                    const emails = await measure(emailTokens, w.emails.length, () => embedder.embed(w.emails));
+                    sweep.push({ batchTokens, flashAttention, short, emails });
+                    await embedder.close();
+                }
+            }
+            return { case: name, sweep, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
+        }
         case "ours-cost": {
             const embedder = await createEmbedder({ model: w.embeddingModel, contextSize: 8192 });
             await embedder.embed([w.short[0]!]);
@@ -251,7 +274,7 @@ async function nodeLlamaCppCase(name: "nlc-embed" | "nlc-rerank" | "nlc-cost", w
 // ---------------------------------------------------------------------------------------------------------------
 // parent
 
-async function prepareWorkload(quick: boolean): Promise<Workload> {
+async function prepareWorkload(quick: boolean, { loadEngineModel }: typeof Library): Promise<Workload> {
     const embeddingModel = await ensureFixtureModel({ kind: "embedding", size: "0.6b" });
     const rerankModel = await ensureFixtureModel({ kind: "reranker-rank", size: "0.6b" });
     const tokenizer = await loadEngineModel(await ensureFixtureModel({ kind: "embedding", size: "tiny" }));
@@ -297,9 +320,9 @@ async function prepareWorkload(quick: boolean): Promise<Workload> {
     return workload;
 }
 
-function spawnCase(name: Case, workloadPath: string, verbose: boolean): Promise<CaseResult> {
+function spawnCase(name: Case, workloadPath: string, verbose: boolean, fromSource: boolean): Promise<CaseResult> {
     return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", THIS_FILE, "--child", name, "--workload", workloadPath], {
+        const child = spawn(process.execPath, ["--import", "tsx", THIS_FILE, "--child", name, "--workload", workloadPath, ...(fromSource ? ["--from-src"] : [])], {
             cwd: REPO_ROOT,
             stdio: ["ignore", "pipe", verbose ? "inherit" : "pipe"],
         });
@@ -332,30 +355,36 @@ async function main(): Promise<number> {
         strict: true,
         options: {
             quick: { type: "boolean" }, json: { type: "string" }, verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
-            child: { type: "string" }, workload: { type: "string" }, only: { type: "string" },
+            child: { type: "string" }, workload: { type: "string" }, only: { type: "string" }, "from-src": { type: "boolean" },
         },
     });
     if (values.help) {
-        console.log("Usage: npm run bench -- [--quick] [--only case,case] [--json out.json] [--verbose]\nCases: " + CASES.join(", "));
+        console.log("Usage: npm run bench -- [--quick] [--only case,case] [--from-src] [--json out.json] [--verbose]\n" +
+            "The library runs from dist/ (built first), as users run it; --from-src runs src/ through tsx.\nCases: " + CASES.join(", ") + "; with --only also: " + EXTRA_CASES.join(", "));
         return 0;
     }
+    const fromSource = values["from-src"] === true;
     if (values.child !== undefined) {
         const workload = JSON.parse(readFileSync(values.workload!, "utf8")) as Workload;
-        const result = await runCase(values.child as Case, workload);
+        const result = await runCase(values.child as Case, workload, await loadLibrary(fromSource));
         process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
         return 0;
     }
     const only = values.only?.split(",") as Case[] | undefined;
-    for (const name of only ?? []) if (!CASES.includes(name)) throw new Error(`unknown case ${name}; cases: ${CASES.join(", ")}`);
+    for (const name of only ?? []) if (![...CASES, ...EXTRA_CASES].includes(name)) throw new Error(`unknown case ${name}; cases: ${[...CASES, ...EXTRA_CASES].join(", ")}`);
     const date = new Date();
-    const workload = await prepareWorkload(values.quick === true);
+    if (!fromSource) {
+        const build = spawnSync("npm", ["run", "build"], { cwd: REPO_ROOT, encoding: "utf8" });
+        if (build.status !== 0 || !existsSync(join(REPO_ROOT, "dist", "index.js"))) throw new Error(`npm run build failed: ${build.stderr}${build.stdout}`);
+    }
+    const workload = await prepareWorkload(values.quick === true, await loadLibrary(fromSource));
     const dir = mkdtempSync(join(tmpdir(), "qwen3-bench-"));
     const workloadPath = join(dir, "workload.json");
     writeFileSync(workloadPath, JSON.stringify(workload));
     const busy = await otherCpuUse();
     const machine = { cpu: cpus()[0]?.model, logicalCpus: cpus().length, memoryGiB: totalmem() / 2 ** 30, os: `${platform()} ${release()} ${arch()}`, node: process.version, busyBeforeStart: busy.how };
     const modelMb = { embedding: statSync(workload.embeddingModel).size / 2 ** 20, reranker: statSync(workload.rerankModel).size / 2 ** 20 };
-    console.log(`qwen3-embedding benchmark, ${date.toISOString()}`);
+    console.log(`qwen3-embedding benchmark, ${date.toISOString()}; library from ${fromSource ? "src/ (tsx)" : "dist/"}`);
     console.log(`machine: ${machine.cpu}, ${machine.logicalCpus} CPUs, ${f(machine.memoryGiB)} GiB, ${machine.os}, node ${machine.node}; ${busy.how}`);
     console.log(`models: ${relative(REPO_ROOT, workload.embeddingModel)} (${f(modelMb.embedding, 0)} MB), ${relative(REPO_ROOT, workload.rerankModel)} (${f(modelMb.reranker, 0)} MB)`);
     console.log(`texts: ${workload.short.length} short (${sum(workload.shortTokens)} tokens), ${workload.emails.length} e-mails of 200-400 tokens (${sum(workload.emailTokens)} tokens), 1 query x ${workload.documents.length} documents of 100-400 tokens`);
@@ -364,7 +393,7 @@ async function main(): Promise<number> {
         for (const name of only ?? CASES) {
             process.stdout.write(`  running ${name} ...`);
             const started = performance.now();
-            results[name] = await spawnCase(name, workloadPath, values.verbose === true);
+            results[name] = await spawnCase(name, workloadPath, values.verbose === true, fromSource);
             process.stdout.write(` ${f((performance.now() - started) / 1000)} s\n`);
         }
     } finally {
@@ -428,6 +457,11 @@ function summarize(r: Partial<Record<Case, CaseResult>>, modelMb: { embedding: n
     console.log(`  node-llama-cpp embedding: ${f(nlc?.peakRssMb ?? Number.NaN, 0)}; reranking: ours ${f(r["ours-rerank"]?.peakRssMb ?? Number.NaN, 0)}, node-llama-cpp ${f(r["nlc-rerank"]?.peakRssMb ?? Number.NaN, 0)}`);
     report["peakRssMb"] = { oneWorker: rss1, twoWorkers: rss2, modelFile: modelMb.embedding };
 
+    const sweep = r["ours-sweep"]?.["sweep"] as { batchTokens: number; flashAttention: boolean; short: Throughput; emails: Throughput }[] | undefined;
+    if (sweep) {
+        console.log("\nbatchTokens x flash attention (qwen3-embedding, tokens/s): short texts / e-mails");
+        for (const entry of sweep) console.log(`  batchTokens ${String(entry.batchTokens).padStart(4)}, flash attention ${entry.flashAttention ? "on " : "off"}: ${f(entry.short.tokensPerSecond)} / ${f(entry.emails.tokensPerSecond)}`);
+    }
     const costOurs = r["ours-cost"]?.["costs"] as { tokens: number; msPerToken: number }[] | undefined;
     const costNlc = r["nlc-cost"]?.["costs"] as { tokens: number; msPerToken: number }[] | undefined;
     if (costOurs || costNlc) {

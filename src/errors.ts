@@ -13,7 +13,8 @@ export type ErrorCode =
     | "ERR_DISPOSED"
     | "ERR_QUEUE_FULL"
     | "ERR_DEADLINE"
-    | "ERR_WORKER";
+    | "ERR_WORKER"
+    | "ERR_STORE";
 
 export class Qwen3EmbeddingError extends Error {
     readonly code: ErrorCode;

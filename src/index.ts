@@ -36,3 +36,33 @@ export {
     WorkerError,
     type ErrorCode,
 } from "./errors.js";
+
+// HTTP server (fastify is loaded on the first createServer / startServer call).
+export { createServer, startServer, type Qwen3Server, type RunningServer } from "./server/server-entry.js";
+export type { ServerOptions, ServedEmbedder, ServedReranker, SchedulerQueueStats, SchedulerBatchEvent, LogLevel } from "./server/server-options.js";
+
+// Applications: semantic search, recommendation and long-term memory on PostgreSQL + pgvector (PGlite and pg load on first open).
+export { openStore, VectorStore, type OpenStoreOptions, type NamespaceInfo, type NamespaceStats, type StoreRecord, type UpsertOptions, type UpsertResult, type StoredItem, type SearchHit, type StoreSearchOptions, type ListOptions, type CacheKey, type StoreStats } from "./store/vector-store.js";
+export { StoreError, type StoreErrorReason } from "./store/store-error.js";
+export type { MetadataFilter, MetadataOperators, MetadataScalar } from "./store/metadata-filter.js";
+export type { Metadata } from "./store/item-validation.js";
+export { defaultDatabase, userDataDirectory, DATABASE_ENV } from "./store/store-location.js";
+export { MIGRATIONS, type Migration } from "./store/migrations.js";
+export { createMemory, Memory, memoryId, type CreateMemoryOptions, type AddMemoryOptions, type MemoryEntry, type MemoryItem, type MemorySearchOptions, type MemorySearchResult, type ListMemoriesOptions } from "./applications/memory.js";
+export { createRecommender, Recommender, selectByMmr, PREFERENCE_INSTRUCTION, type CreateRecommenderOptions, type RecommendItem, type Recommendation, type FindSimilarOptions, type RecommendOptions } from "./applications/recommender.js";
+export { createSearchIndex, SearchIndex, type CreateSearchIndexOptions, type SearchOptions, type SearchResult } from "./applications/search-index.js";
+export { documentId, type IndexDocument, type IndexOptions, type IndexProgress, type IndexResult } from "./applications/document-indexer.js";
+export { createEmbeddingCache, EmbeddingCache, type CreateEmbeddingCacheOptions, type CachedEmbeddings, type EmbeddingCacheStats } from "./applications/embedding-cache.js";
+export { modelFingerprint } from "./applications/model-fingerprint.js";
+export { registerApplicationRoutes, type ApplicationRoutesOptions } from "./server/application-routes.js";
+
+// Proof: verify against a hosted API or reference file, calibrate reranker scores, evaluate retrieval.
+export { verifyAgainstReference, type VerifyOptions, type VerificationReport } from "./evaluation/verification.js";
+export { DEFAULT_THRESHOLDS, type VerificationThresholds } from "./evaluation/verification-thresholds.js";
+export { applyCalibration, calibrateReranker, loadCalibration, saveCalibration, CalibratedReranker, type ScoreCalibration } from "./evaluation/score-calibration.js";
+export { fitCalibration } from "./evaluation/calibration-fitting.js";
+export { evaluateRetrieval, type RetrievalEvaluation } from "./evaluation/retrieval-evaluation.js";
+export { loadBeirDataset } from "./evaluation/beir-dataset.js";
+export { readReferenceFile, writeReferenceFile } from "./evaluation/reference-file.js";
+export { collectRemoteReference } from "./evaluation/remote-reference.js";
+export { writeVerificationReport } from "./evaluation/report-writer.js";

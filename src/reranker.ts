@@ -4,6 +4,7 @@ import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody } f
 import { DEFAULT_INSTRUCTION } from "./format/task-instructions.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
 import type { BatchEvent, SchedulerStats } from "./scheduler/batch-scheduler.js";
+import { applyCalibration, checkCalibration, type ScoreCalibration } from "./evaluation/score-calibration.js";
 import type { ModelFlavour } from "./models/model-kind.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "./validation.js";
 
@@ -12,6 +13,11 @@ export interface CreateRerankerOptions extends FacadeModelOptions {
     instruction?: string;
     /** NFKC, straight quotes and collapsed whitespace on query and documents. Default false. */
     normalizeInput?: boolean;
+    /**
+     * A monotone score map fitted by `qwen3-embedding verify --fit-calibration` (see loadCalibration): every score is
+     * mapped onto the reference's scale. It never reorders results.
+     */
+    calibration?: ScoreCalibration;
 }
 
 export interface RerankOptions extends ScheduleOptions {
@@ -39,7 +45,7 @@ export interface RerankResult {
 
 export type ScorePair = readonly [query: string, document: string] | { query: string; document: string };
 
-const CREATE_OPTIONS = [...FACADE_MODEL_OPTIONS, "instruction", "normalizeInput"] as const;
+const CREATE_OPTIONS = [...FACADE_MODEL_OPTIONS, "instruction", "normalizeInput", "calibration"] as const;
 const RERANK_OPTIONS = ["instruction", "topN", "maxTokens", "returnDocuments", "signal", "priority", "timeoutMs"] as const;
 const SCORE_OPTIONS = ["instruction", "maxTokens", "signal", "priority", "timeoutMs"] as const;
 
@@ -51,11 +57,13 @@ export class Reranker {
     readonly #loaded: FacadeModel;
     readonly #instruction: string;
     readonly #normalizeInput: boolean;
+    readonly #calibration: ScoreCalibration | undefined;
     #templateTokens: Promise<[Int32Array, Int32Array]> | undefined;
 
     /** @internal */
-    constructor(loaded: FacadeModel, modelPath: string, flavour: ModelFlavour, instruction: string, normalizeInput: boolean) {
+    constructor(loaded: FacadeModel, modelPath: string, flavour: ModelFlavour, instruction: string, normalizeInput: boolean, calibration: ScoreCalibration | undefined) {
         this.#loaded = loaded;
+        this.#calibration = calibration;
         this.flavour = flavour;
         this.#instruction = instruction;
         this.#normalizeInput = normalizeInput;
@@ -134,6 +142,7 @@ export class Reranker {
         const bodies = await model.tokenize(pairs.map(([query, document]) => formatRerankBody(instruction, clean(query), clean(document))), { special: false });
         const sequences = bodies.map((body) => buildRerankSequence(prefix, body, suffix, maxTokens).tokens);
         const scores = await scheduler.submit({ kind: "rank", sequences, signal, ...schedule });
+        if (this.#calibration !== undefined) scores.forEach((score, index) => (scores[index] = applyCalibration(this.#calibration!, score)));
         return { scores, totalTokens: sequences.reduce((sum, sequence) => sum + sequence.length, 0) };
     }
 }
@@ -143,6 +152,7 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
     const opts = checkOptionsObject<CreateRerankerOptions>("createReranker options", options, CREATE_OPTIONS);
     const instruction = opts.instruction === undefined ? DEFAULT_INSTRUCTION : checkString("instruction", opts.instruction, { allowEmpty: false });
     const normalizeInput = opts.normalizeInput === undefined ? false : checkBoolean("normalizeInput", opts.normalizeInput);
+    const calibration = opts.calibration === undefined ? undefined : checkCalibration(opts.calibration);
     const loaded = await loadFacadeModel(opts, "reranker");
-    return new Reranker(loaded, loaded.use("reranker").model.path, loaded.classification.flavour, instruction, normalizeInput);
+    return new Reranker(loaded, loaded.use("reranker").model.path, loaded.classification.flavour, instruction, normalizeInput, calibration);
 }

@@ -1,31 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, createReranker } from "../src/index.js";
-import { REPO_ROOT, ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
+import { runCli } from "./support/run-cli.js";
 
-const run = promisify(execFile);
-const CLI = join(REPO_ROOT, "src", "cli", "main.ts");
-
-/** Runs the CLI from source (the same code the bin runs from dist/). */
-async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = run(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
-    if (input !== undefined) {
-        child.child.stdin!.end(input);
-    } else {
-        child.child.stdin!.end();
-    }
-    try {
-        const { stdout, stderr } = await child;
-        return { code: 0, stdout, stderr };
-    } catch (error) {
-        const failed = error as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-}
+const cli = (args: string[], input?: string) => runCli(args, input === undefined ? {} : { input });
 
 const lines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
 

@@ -136,6 +136,23 @@ describe("validation and wrong files", () => {
         }
     });
 
+    it("applies a calibration map to every score when created with one, and validates it", async () => {
+        const calibration = { type: "qwen3-embedding/score-calibration" as const, version: 1 as const, method: "isotonic" as const, x: [0, 1], y: [0.5, 0.6] };
+        const calibrated = await createReranker({ model: rank.modelPath, kvCacheType: "f32", batchTokens: 512, calibration });
+        try {
+            const pairs = documents.slice(0, 4).map((document) => [query, document] as const);
+            const [raw, mapped] = await Promise.all([rank.score(pairs), calibrated.score(pairs)]);
+            mapped.forEach((score, index) => expect(score).toBeCloseTo(0.5 + 0.1 * raw[index]!, 5));
+            const ranked = await calibrated.rerank(query, documents.slice(0, 4));
+            expect(ranked.results.map((item) => item.index)).toEqual((await rank.rerank(query, documents.slice(0, 4))).results.map((item) => item.index));
+        } finally {
+            await calibrated.close();
+        }
+        await expect(createReranker({ model: rank.modelPath, calibration: { ...calibration, y: [0.6, 0.5] } as never })).rejects.toThrow(
+            "Expected a number of at least y[0] = 0.6 (the map must be monotone) for calibration.y[1] but received number 0.5",
+        );
+    });
+
     it("disposes", async () => {
         const own = await createReranker({ model: rank.modelPath, batchTokens: 64 });
         own.dispose();

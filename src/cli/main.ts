@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { optionalInteger, readTexts, requireString, UsageError, writeLine, type Command } from "./command.js";
+import { CommandFailure, optionalInteger, readTexts, requireString, UsageError, writeLine, type Command } from "./command.js";
+import { evalCommand } from "./eval-command.js";
+import { verifyCommand } from "./verify-command.js";
 import { Qwen3EmbeddingError } from "../errors.js";
 import { createEmbedder, type EmbedOptions } from "../embedder.js";
 import { loadEngineModel } from "../engine/engine-model.js";
@@ -13,6 +15,9 @@ import { formatProgress, pullModel } from "../models/model-download.js";
 import { resolveModelPath } from "../models/model-location.js";
 import { listModels } from "../models/model-registry.js";
 import { createReranker } from "../reranker.js";
+import { serveCommand } from "./serve-command.js";
+import { indexCommand } from "./index-command.js";
+import { searchCommand } from "./search-command.js";
 
 const COMMANDS: Record<string, Command> = {
     // Commands of other layers live in files of their own beside this one and are listed here.
@@ -137,6 +142,11 @@ const COMMANDS: Record<string, Command> = {
             writeLine({ path: result.path, bytes: result.bytes });
         },
     },
+    verify: verifyCommand,
+    eval: evalCommand,
+    serve: serveCommand,
+    index: indexCommand,
+    search: searchCommand,
     models: {
         summary: "List the models the registry knows",
         usage: "qwen3-embedding models",
@@ -195,7 +205,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
-        const message = error instanceof UsageError || error instanceof Qwen3EmbeddingError ? error.message : String((error as Error)?.stack ?? error);
+        const expected = error instanceof UsageError || error instanceof CommandFailure || error instanceof Qwen3EmbeddingError;
+        const message = expected ? error.message : String((error as Error)?.stack ?? error);
         process.stderr.write(`qwen3-embedding: ${message.split("\n").join("\n  ")}\n`);
         process.exitCode = error instanceof UsageError ? 2 : 1;
     },

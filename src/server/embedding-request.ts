@@ -1,0 +1,130 @@
+import type { EmbedOptions } from "../embedder.js";
+import { DEFAULT_INSTRUCTION, TASK_NAMES, isSymmetricTask, type TaskName } from "../format/task-instructions.js";
+import { describeValue } from "../validation.js";
+import { HttpError, invalidField } from "./error-responses.js";
+import type { RequestBody } from "./request-body.js";
+
+/** Texts, or token-id sequences (OpenAI's `number[]` / `number[][]`). */
+export type EmbeddingInput = { kind: "texts"; texts: string[] } | { kind: "tokens"; sequences: number[][] };
+
+const INPUT_TYPES = ["query", "document", "search_query", "search_document"] as const;
+const PROMPT_NAMES = ["query", "document"] as const;
+
+/**
+ * Reads `input` (OpenAI) or `inputs` (TEI): a string, an array of strings, an array of token ids, or an array of
+ * arrays of token ids. Empty strings and empty arrays are 400s; more than `maxInputs` items a 413.
+ */
+export function readEmbeddingInput(body: RequestBody, param: string, maxInputs: number): EmbeddingInput {
+    const value = body.raw(param);
+    const expected = "a string, an array of strings, an array of token ids or an array of arrays of token ids";
+    if (typeof value === "string") return { kind: "texts", texts: [nonEmpty(param, value)] };
+    if (!Array.isArray(value)) throw invalidField(param, `Expected ${expected} for ${param} but received ${describeValue(value)}`);
+    if (value.length === 0) throw new HttpError(400, `${param} is an empty array; send at least one input`, { code: "empty_input", param });
+    const first = value[0];
+    if (typeof first === "number") return { kind: "tokens", sequences: [tokenIds(param, value)] };
+    if (value.length > maxInputs) {
+        throw new HttpError(413, `${param} has ${value.length} items but this server takes at most ${maxInputs} per request (--max-inputs); split the request`, {
+            code: "too_many_inputs", param,
+        });
+    }
+    if (typeof first === "string") {
+        return {
+            kind: "texts",
+            texts: value.map((item, index) => {
+                if (typeof item !== "string") throw invalidField(param, `Expected a string for ${param}[${index}] (as ${param}[0] is) but received ${describeValue(item)}`);
+                return nonEmpty(`${param}[${index}]`, item, param);
+            }),
+        };
+    }
+    if (Array.isArray(first)) {
+        return {
+            kind: "tokens",
+            sequences: value.map((item, index) => {
+                if (!Array.isArray(item)) throw invalidField(param, `Expected an array of token ids for ${param}[${index}] (as ${param}[0] is) but received ${describeValue(item)}`);
+                if (item.length === 0) throw new HttpError(400, `${param}[${index}] is an empty array; send at least one token`, { code: "empty_input", param });
+                return tokenIds(`${param}[${index}]`, item, param);
+            }),
+        };
+    }
+    throw invalidField(param, `Expected ${expected} for ${param} but ${param}[0] is ${describeValue(first)}`);
+}
+
+function nonEmpty(name: string, text: string, param = name): string {
+    if (text.length === 0) throw new HttpError(400, `${name} is an empty string; every input needs some text`, { code: "empty_input", param });
+    return text;
+}
+
+function tokenIds(name: string, ids: readonly unknown[], param = name): number[] {
+    ids.forEach((id, index) => {
+        if (typeof id !== "number" || !Number.isInteger(id)) {
+            throw invalidField(param, `Expected an integer token id for ${name}[${index}] but received ${describeValue(id)}`);
+        }
+    });
+    return ids as number[];
+}
+
+/**
+ * Which instruction the inputs get. Queries get `Instruct: {instruction}\nQuery:{text}`; documents are raw text.
+ * - `instruction` (or DashScope's `instruct`): free text; makes the inputs queries.
+ * - `task`: a named task ("web-search", "semantic-similarity", ...); makes them queries, except that the symmetric
+ *   "semantic-similarity" applies to documents too.
+ * - `input_type` ("query" | "document", also Cohere's "search_query" | "search_document"), DashScope's `text_type`,
+ *   or TEI's `prompt_name` ("query" | "document"): queries get the default web-search instruction unless one is given.
+ * Without any of these the inputs are documents.
+ */
+export function readInstructionChoice(body: RequestBody): Pick<EmbedOptions, "instruction" | "task"> {
+    const instruction = body.string("instruction", { nonEmpty: true });
+    const instruct = body.string("instruct", { nonEmpty: true });
+    if (instruction !== undefined && instruct !== undefined) {
+        throw invalidField("instruct", "Pass either instruction or instruct (its DashScope name), not both");
+    }
+    const text = instruction ?? instruct;
+    const task = body.oneOf<TaskName>("task", TASK_NAMES);
+    if (text !== undefined && task !== undefined) throw invalidField("task", "Pass either instruction or task, not both");
+
+    const roles = (["input_type", "text_type", "prompt_name"] as const)
+        .map((name) => ({ name, role: roleOf(body, name) }))
+        .filter((entry): entry is { name: "input_type" | "text_type" | "prompt_name"; role: "query" | "document" } => entry.role !== undefined);
+    const conflicting = roles.find((entry) => entry.role !== roles[0]!.role);
+    if (conflicting !== undefined) {
+        throw invalidField(conflicting.name, `${roles[0]!.name} says ${roles[0]!.role} but ${conflicting.name} says ${conflicting.role}; give one`);
+    }
+    const role = roles[0]?.role ?? (text !== undefined || task !== undefined ? "query" : "document");
+
+    if (role === "document") {
+        if (text !== undefined) {
+            throw invalidField(instruction !== undefined ? "instruction" : "instruct", "Documents are embedded as raw text without an instruction; drop the instruction, or send the inputs as queries");
+        }
+        if (task !== undefined && !isSymmetricTask(task)) {
+            throw invalidField("task", `Documents are embedded as raw text; task ${JSON.stringify(task)} applies to queries (only "semantic-similarity" applies to both sides)`);
+        }
+        return task === undefined ? {} : { task };
+    }
+    if (text !== undefined) return { instruction: text };
+    if (task !== undefined) return { task };
+    return { instruction: DEFAULT_INSTRUCTION };
+}
+
+function roleOf(body: RequestBody, name: "input_type" | "text_type" | "prompt_name"): "query" | "document" | undefined {
+    const value = name === "prompt_name" ? body.oneOf(name, PROMPT_NAMES) : body.oneOf(name, INPUT_TYPES);
+    if (value === undefined) return undefined;
+    return value === "query" || value === "search_query" ? "query" : "document";
+}
+
+/**
+ * `truncate`: true or "end" cuts inputs longer than the server's tokens-per-input limit from the end; false or
+ * "error" rejects them (400). TEI's `truncation_direction` may only be "right" (the end), the one Qwen3 supports.
+ */
+export function readTruncate(body: RequestBody, serverDefault: boolean): "end" | "error" {
+    const direction = body.raw("truncation_direction");
+    if (direction !== undefined && (typeof direction !== "string" || direction.toLowerCase() !== "right")) {
+        throw new HttpError(422, `Expected "right" for truncation_direction but received ${describeValue(direction)}; inputs can only be cut from the end`, {
+            code: "unsupported_value", param: "truncation_direction",
+        });
+    }
+    const value = body.raw("truncate");
+    if (value === undefined) return serverDefault ? "end" : "error";
+    if (value === true || value === "end") return "end";
+    if (value === false || value === "error") return "error";
+    throw invalidField("truncate", `Expected true, false, "end" or "error" for truncate but received ${describeValue(value)}`);
+}

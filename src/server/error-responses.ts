@@ -1,0 +1,123 @@
+import { Qwen3EmbeddingError } from "../errors.js";
+
+/** The `type` of an OpenAI-shaped error body. */
+export type HttpErrorType =
+    | "invalid_request_error"
+    | "authentication_error"
+    | "not_found_error"
+    | "rate_limit_error"
+    | "server_error"
+    | "service_unavailable";
+
+/** What every error response carries: OpenAI's `{ error: { message, type, code, param } }`. */
+export interface ErrorBody {
+    error: { message: string; type: HttpErrorType; code: string; param: string | null };
+}
+
+export interface HttpErrorOptions {
+    code: string;
+    param?: string | null;
+    headers?: Record<string, string>;
+}
+
+/** An error answered with a status and an OpenAI-shaped body; the message is safe to show to the client. */
+export class HttpError extends Error {
+    readonly status: number;
+    readonly code: string;
+    readonly param: string | null;
+    readonly headers: Record<string, string>;
+
+    constructor(status: number, message: string, options: HttpErrorOptions) {
+        super(message);
+        this.name = "HttpError";
+        this.status = status;
+        this.code = options.code;
+        this.param = options.param ?? null;
+        this.headers = options.headers ?? {};
+    }
+
+    get type(): HttpErrorType {
+        if (this.status === 401) return "authentication_error";
+        if (this.status === 404) return "not_found_error";
+        if (this.status === 429) return "rate_limit_error";
+        if (this.status === 503) return "service_unavailable";
+        if (this.status >= 500) return "server_error";
+        return "invalid_request_error";
+    }
+
+    toBody(): ErrorBody {
+        return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+    }
+}
+
+/** A 400 for a request field, naming it in `param`. */
+export function invalidField(param: string, message: string, code = "invalid_value"): HttpError {
+    return new HttpError(400, message, { code, param });
+}
+
+/** A 429 with Retry-After. */
+export function tooManyRequests(message: string, code: string, retryAfterSeconds: number): HttpError {
+    return new HttpError(429, message, { code, headers: { "retry-after": String(retryAfterSeconds) } });
+}
+
+interface FastifyLikeError {
+    code?: unknown;
+    statusCode?: unknown;
+    message?: unknown;
+}
+
+/**
+ * Maps anything thrown while handling a request to the response it gets. Library errors map by their stable `code`,
+ * fastify's body-parsing errors by theirs; anything else is a 500 whose message hides the details (they are logged).
+ * `internal` says whether the error was unexpected (worth logging with its stack).
+ */
+export function toHttpError(error: unknown, context: { retryAfterSeconds: number; maxBodyBytes: number }): { http: HttpError; internal: boolean } {
+    if (error instanceof HttpError) return { http: error, internal: false };
+    if (error instanceof Qwen3EmbeddingError) return libraryError(error, context.retryAfterSeconds);
+    const fastify = (error ?? {}) as FastifyLikeError;
+    switch (fastify.code) {
+        case "FST_ERR_CTP_BODY_TOO_LARGE":
+            return known(413, `The request body is larger than this server's limit of ${context.maxBodyBytes} bytes (--max-body-size)`, "request_too_large");
+        case "FST_ERR_CTP_INVALID_JSON_BODY":
+            return known(400, "The request body is not valid JSON", "invalid_json");
+        case "FST_ERR_CTP_EMPTY_JSON_BODY":
+            return known(400, "The request body is empty; send a JSON object", "invalid_json");
+        case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+            return known(415, "Unsupported Content-Type; send the body as JSON with Content-Type: application/json", "unsupported_media_type");
+        case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+            return known(400, "The Content-Length header does not match the body", "invalid_content_length");
+        case "FST_ERR_BAD_URL":
+            return known(400, "The request URL is malformed", "invalid_url");
+        default:
+            break;
+    }
+    const status = typeof fastify.statusCode === "number" ? fastify.statusCode : 500;
+    if (status >= 400 && status < 500) {
+        return known(status, typeof fastify.message === "string" ? fastify.message : "Bad request", "invalid_request");
+    }
+    return { http: new HttpError(500, "Internal server error; the server log has the details", { code: "internal_error" }), internal: true };
+}
+
+function known(status: number, message: string, code: string): { http: HttpError; internal: boolean } {
+    return { http: new HttpError(status, message, { code }), internal: false };
+}
+
+function libraryError(error: Qwen3EmbeddingError, retryAfterSeconds: number): { http: HttpError; internal: boolean } {
+    switch (error.code) {
+        case "ERR_INVALID_OPTION":
+            return known(400, error.message, "invalid_value");
+        case "ERR_CONTEXT_TOO_SMALL":
+            return known(400, error.message, "context_too_small");
+        case "ERR_QUEUE_FULL":
+            return { http: tooManyRequests(error.message, "queue_full", retryAfterSeconds), internal: false };
+        case "ERR_DEADLINE":
+        case "ERR_ABORTED":
+            return known(503, "The request did not finish within the server's time limit (--request-timeout)", "timeout");
+        case "ERR_DISPOSED":
+            return known(503, "The server is shutting down", "shutting_down");
+        case "ERR_WORKER":
+            return { http: new HttpError(503, error.message, { code: "worker_failed", headers: { "retry-after": String(retryAfterSeconds) } }), internal: true };
+        default:
+            return { http: new HttpError(500, error.message, { code: "model_error" }), internal: true };
+    }
+}

@@ -1,0 +1,46 @@
+import type { FastifyReply } from "fastify";
+import type { RerankOptions, RerankResult } from "../reranker.js";
+import { describeValue } from "../validation.js";
+import { HttpError, invalidField } from "./error-responses.js";
+import type { RequestBody } from "./request-body.js";
+import type { RouteContext } from "./route-context.js";
+import type { ServedModel } from "./served-models.js";
+import type { ServedReranker } from "./server-options.js";
+
+/**
+ * Reads the documents to rerank from `param`: an array of strings, or (when `objects`) also of `{ text }` objects as
+ * Jina and Cohere take them. An empty array is a 400, more than `maxInputs` a 413.
+ */
+export function readDocuments(body: RequestBody, param: string, maxInputs: number, objects: boolean): string[] {
+    const value = body.raw(param);
+    const expected = objects ? "an array of strings or of { text } objects" : "an array of strings";
+    if (!Array.isArray(value)) throw invalidField(param, `Expected ${expected} for ${param} but received ${describeValue(value)}`);
+    if (value.length === 0) throw new HttpError(400, `${param} is an empty array; send at least one document`, { code: "empty_input", param });
+    if (value.length > maxInputs) {
+        throw new HttpError(413, `${param} has ${value.length} items but this server takes at most ${maxInputs} per request (--max-inputs); split the request`, {
+            code: "too_many_inputs", param,
+        });
+    }
+    return value.map((item: unknown, index) => {
+        if (typeof item === "string") return item;
+        const text = objects && item !== null && typeof item === "object" && !Array.isArray(item) ? (item as { text?: unknown }).text : undefined;
+        if (typeof text === "string") return text;
+        throw invalidField(param, `Expected a string${objects ? " or an object with a string text field" : ""} for ${param}[${index}] but received ${describeValue(item)}`);
+    });
+}
+
+/** Reranks through the facade, admitted by the gate and under its signal; counts the tokens the model saw. */
+export async function runRerank(
+    context: RouteContext,
+    reply: FastifyReply,
+    served: ServedModel<ServedReranker>,
+    query: string,
+    documents: readonly string[],
+    options: Omit<RerankOptions, "signal">,
+): Promise<RerankResult> {
+    return context.gate.run("reranker", reply, async (signal) => {
+        const result = await served.model.rerank(query, documents, { maxTokens: served.maxTokens, ...options, signal });
+        context.metrics.processed("reranker", documents.length, result.totalTokens);
+        return result;
+    });
+}

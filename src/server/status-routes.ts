@@ -1,0 +1,55 @@
+import type { FastifyInstance } from "fastify";
+import { HttpError } from "./error-responses.js";
+import type { RouteContext } from "./route-context.js";
+
+/**
+ * `GET /health` (200 `{ status: "ok" }` once the models are loaded; 503 with `status` "loading", "failed" or
+ * "shutting_down" and an OpenAI-shaped `error` otherwise), `GET /v1/models` (OpenAI's list, with each model's
+ * accepted names) and `GET /metrics` (Prometheus text format).
+ */
+export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number): void {
+    app.get("/health", async (_request, reply) => {
+        const unavailable = context.models.unavailable();
+        if (unavailable !== undefined) {
+            const status = { loading: "loading", failed: "failed", closing: "shutting_down", ready: "ok" }[context.models.state];
+            return reply.code(503).headers(unavailable.headers).send({ status, ...unavailable.toBody() });
+        }
+        return {
+            status: "ok",
+            models: Object.fromEntries(context.models.list().map((entry) => [entry.kind, entry.names.id])),
+        };
+    });
+
+    app.get("/v1/models", async () => {
+        const unavailable = context.models.unavailable();
+        if (unavailable !== undefined) throw unavailable;
+        return {
+            object: "list",
+            data: context.models.list().map((entry) => ({
+                id: entry.names.id,
+                object: "model",
+                created: Math.floor(startedAt / 1000),
+                owned_by: "qwen3-embedding",
+                kind: entry.kind,
+                aliases: entry.names.accepted,
+                max_input_tokens: entry.maxTokens,
+                ...("dimensions" in entry.served ? { dimensions: entry.served.dimensions } : {}),
+            })),
+        };
+    });
+
+    app.get("/metrics", async (_request, reply) => {
+        const text = await context.metrics.registry.metrics();
+        return reply.type(context.metrics.registry.contentType).send(text);
+    });
+}
+
+/** The 404 for a path no route serves. */
+export function unknownRoute(method: string, url: string): HttpError {
+    const path = url.split("?")[0]!.slice(0, 200);
+    return new HttpError(
+        404,
+        `No route for ${method} ${path}; this server serves POST /v1/embeddings, /embed, /v1/rerank, /rerank, /v2/rerank and GET /health, /v1/models, /metrics`,
+        { code: "not_found" },
+    );
+}

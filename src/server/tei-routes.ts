@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { readEmbeddingCall, runEmbedding } from "./embedding-call.js";
+import { readTruncate } from "./embedding-request.js";
+import { checkRequestedModel } from "./model-names.js";
+import { readDocuments, runRerank } from "./rerank-call.js";
+import { RequestBody } from "./request-body.js";
+import type { RouteContext } from "./route-context.js";
+
+const EMBED_FIELDS = [
+    "inputs", "normalize", "truncate", "truncation_direction", "prompt_name", "dimensions",
+    // Extensions shared with /v1/embeddings:
+    "model", "instruction", "instruct", "task", "input_type", "text_type",
+] as const;
+
+const RERANK_FIELDS = ["query", "texts", "raw_scores", "return_text", "truncate", "truncation_direction", "model", "instruction"] as const;
+
+/**
+ * text-embeddings-inference `POST /embed`: `{ inputs, normalize, truncate, truncation_direction, prompt_name,
+ * dimensions }` answered as TEI does, with a bare array of vectors. `prompt_name` "query" gives the inputs the
+ * default web-search instruction (the prompt Qwen3's sentence-transformers config names "query").
+ */
+export function registerTeiEmbedRoute(app: FastifyInstance, context: RouteContext): void {
+    app.post("/embed", async (request, reply) => {
+        const served = context.models.embedding();
+        const body = new RequestBody(request.body, EMBED_FIELDS);
+        checkRequestedModel(body.string("model"), served.names, context.models.namesOf("reranker"));
+        const result = await runEmbedding(context, reply, served, readEmbeddingCall(body, "inputs", context, served.model));
+        return result.embeddings.map((embedding) => Array.from(embedding));
+    });
+}
+
+/** A TEI rerank body names its documents `texts`; Jina, Cohere and SiliconFlow call them `documents`. */
+export function isTeiRerankBody(body: unknown): boolean {
+    return body !== null && typeof body === "object" && !Array.isArray(body) && "texts" in body && !("documents" in body);
+}
+
+/**
+ * text-embeddings-inference `POST /rerank`: `{ query, texts, raw_scores, return_text, truncate,
+ * truncation_direction }` answered TEI's way: `[{ index, score, text? }]`, best first. `raw_scores` gives the logit
+ * log(p / (1 - p)) of Qwen3's p(yes), recovered from the float32 p, so it stays within [-103.3, 16.6].
+ * Documents are always cut from the end to fit the tokens-per-input limit, as Qwen3's reference code does, whatever
+ * `truncate` says.
+ */
+export async function teiRerank(context: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const served = context.models.reranker();
+    const body = new RequestBody(request.body, RERANK_FIELDS);
+    checkRequestedModel(body.string("model"), served.names, context.models.namesOf("embedding"));
+    const query = body.requiredString("query");
+    const texts = readDocuments(body, "texts", context.options.maxInputs, false);
+    const rawScores = body.boolean("raw_scores") ?? false;
+    const returnText = body.boolean("return_text") ?? false;
+    readTruncate(body, true); // validates truncate and truncation_direction; documents are cut to fit either way
+    const instruction = body.string("instruction", { nonEmpty: true });
+    const result = await runRerank(context, reply, served, query, texts, instruction === undefined ? {} : { instruction });
+    return result.results.map((item) => ({
+        index: item.index,
+        score: rawScores ? logit(item.score) : item.score,
+        ...(returnText ? { text: texts[item.index]! } : {}),
+    }));
+}
+
+/** log(p / (1 - p)) with p kept inside float32's open interval (0, 1), so the result stays finite. */
+function logit(p: number): number {
+    const clamped = Math.min(Math.max(p, 2 ** -149), 1 - 2 ** -24);
+    return Math.log(clamped) - Math.log1p(-clamped);
+}

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createReranker, type Reranker, type RerankResult, type RunningServer } from "../../src/index.js";
+import { MODEL_OPTIONS, expectError, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
+
+const query = "What is the capital of China?";
+const documents = [
+    "The capital of China is Beijing.",
+    "Gravity is a force that attracts two bodies towards each other.",
+    "北京是中华人民共和国的首都。",
+    "Paris is the capital of France.",
+    "Shanghai is the largest city in China by population.",
+];
+/** Scores of two separate evaluations of the same prompt agree to float32 rounding. */
+const SCORE_TOLERANCE = 1e-6;
+
+let server: RunningServer;
+let library: Reranker;
+
+beforeAll(async () => {
+    const paths = await fixturePaths();
+    server = await startFixtureServer({ servedModelNames: ["reranker=jina-reranker-v2-base-multilingual", "reranker=BAAI/bge-reranker-v2-m3"] });
+    library = await createReranker({ model: paths.reranker, ...MODEL_OPTIONS });
+});
+afterAll(async () => {
+    await server?.close();
+    library?.dispose();
+});
+
+interface RerankItem {
+    index: number;
+    relevance_score: number;
+    document?: { text: string };
+}
+
+/** Same documents in the same order, scores within float32 rounding; the order must be by score, best first. */
+function expectSameRanking(results: RerankItem[], expected: RerankResult): void {
+    expect(results.map((item) => item.index)).toEqual(expected.results.map((item) => item.index));
+    results.forEach((item, position) => {
+        expect(Math.abs(item.relevance_score - expected.results[position]!.score)).toBeLessThanOrEqual(SCORE_TOLERANCE);
+        if (position > 0) expect(item.relevance_score).toBeLessThanOrEqual(results[position - 1]!.relevance_score);
+    });
+}
+
+describe("Jina / Cohere / SiliconFlow rerank", () => {
+    it("Jina: POST /v1/rerank with strings, top_n and return_documents", async () => {
+        const response = await postJson(`${server.url}/v1/rerank`, {
+            model: "jina-reranker-v2-base-multilingual", query, documents, top_n: 3, return_documents: true,
+        }, { authorization: "Bearer unused" });
+        expect(response.status).toBe(200);
+        const expected = await library.rerank(query, documents, { topN: 3 });
+        expect(response.body.model).toBe("jina-reranker-v2-base-multilingual");
+        expect(response.body.results).toHaveLength(3);
+        expectSameRanking(response.body.results, expected);
+        for (const item of response.body.results as RerankItem[]) expect(item.document).toEqual({ text: documents[item.index] });
+        expect(response.body.usage).toEqual({ total_tokens: expected.totalTokens });
+        expect(response.body.meta).toEqual({ tokens: { input_tokens: expected.totalTokens, output_tokens: 0 } });
+        expect(response.body.id).toBe(response.headers.get("x-request-id"));
+    });
+
+    it("Cohere: documents as { text } objects, max_tokens_per_doc caps each scored prompt; /v2/rerank too", async () => {
+        const objects = documents.map((text) => ({ text }));
+        const expected = await library.rerank(query, documents, { maxTokens: 80 });
+        for (const path of ["/v1/rerank", "/v2/rerank"]) {
+            const response = await postJson(`${server.url}${path}`, { model: "reranker-rank-tiny-s1", query, documents: objects, max_tokens_per_doc: 80 });
+            expect(response.status, path).toBe(200);
+            expectSameRanking(response.body.results, expected);
+            expect(response.body.results[0].document).toBeUndefined();
+            expect(response.body.usage.total_tokens).toBe(expected.totalTokens);
+        }
+        const full = await library.rerank(query, documents);
+        expect(expected.totalTokens).toBeLessThan(full.totalTokens); // the cap did cut documents
+    });
+
+    it("SiliconFlow: POST /rerank with instruction, chunking fields accepted, return_documents false", async () => {
+        const instruction = "Given a question, find documents that answer it";
+        const response = await postJson(`${server.url}/rerank`, {
+            model: "BAAI/bge-reranker-v2-m3", query, documents, instruction, top_n: 10, return_documents: false, max_chunks_per_doc: 1024, overlap_tokens: 80,
+        });
+        expect(response.status).toBe(200);
+        const expected = await library.rerank(query, documents, { instruction });
+        expectSameRanking(response.body.results, expected);
+        expect(response.body.results).toHaveLength(documents.length);
+        expect(response.body.meta.tokens.input_tokens).toBe(expected.totalTokens);
+        const withDefault = await library.rerank(query, documents);
+        expect(withDefault.results.map((item) => item.score)).not.toEqual(expected.results.map((item) => item.score)); // the instruction mattered
+    });
+
+    it("rerank requests are checked like embedding ones: unknown model, the embedding model, bad documents", async () => {
+        expectError(await postJson(`${server.url}/v1/rerank`, { model: "rerank-english-v3.0", query, documents }), 404, "model_not_found",
+            'Accepted names: "jina-reranker-v2-base-multilingual", "BAAI/bge-reranker-v2-m3", "reranker-rank-tiny-s1", "reranker-rank-tiny-s1.gguf"', "model");
+        expectError(await postJson(`${server.url}/v1/rerank`, { model: "embedding-tiny-s1", query, documents }), 404, "model_not_found",
+            /is this server's embedding model, which does not do reranking/);
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents: ["a", { txt: "b" }] }), 400, "invalid_value",
+            "Expected a string or an object with a string text field for documents[1] but received an object", "documents");
+        expectError(await postJson(`${server.url}/v1/rerank`, { documents }), 400, "missing_field", "Expected a non-empty string for query but received undefined", "query");
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, top_n: 0 }), 400, "invalid_value",
+            "Expected an integer between 1 and 9007199254740991 for top_n but received number 0", "top_n");
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, max_tokens_per_doc: 5000 }), 400, "invalid_value",
+            "Expected an integer between 1 and 4096 for max_tokens_per_doc but received number 5000", "max_tokens_per_doc");
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, return_documents: "yes" }), 400, "invalid_value",
+            'Expected a boolean for return_documents but received the string "yes"', "return_documents");
+    });
+});
+
+describe("TEI POST /rerank", () => {
+    it("texts, return_text, answered as [{ index, score, text }] best first", async () => {
+        const response = await postJson(`${server.url}/rerank`, { query, texts: documents, return_text: true, truncate: true });
+        expect(response.status).toBe(200);
+        const expected = await library.rerank(query, documents);
+        expect(Array.isArray(response.body)).toBe(true);
+        expect(response.body.map((item: { index: number }) => item.index)).toEqual(expected.results.map((item) => item.index));
+        response.body.forEach((item: { index: number; score: number; text: string }, position: number) => {
+            expect(Object.keys(item).sort()).toEqual(["index", "score", "text"]);
+            expect(Math.abs(item.score - expected.results[position]!.score)).toBeLessThanOrEqual(SCORE_TOLERANCE);
+            expect(item.text).toBe(documents[item.index]);
+        });
+    });
+
+    it("raw_scores: the logit of p(yes), so sigmoid(raw) is the relevance score", async () => {
+        const raw = await postJson(`${server.url}/rerank`, { query, texts: documents, raw_scores: true });
+        const expected = await library.rerank(query, documents);
+        expect(raw.status).toBe(200);
+        raw.body.forEach((item: { index: number; score: number; text?: string }, position: number) => {
+            expect(item.text).toBeUndefined();
+            expect(Number.isFinite(item.score)).toBe(true);
+            expect(Math.abs(1 / (1 + Math.exp(-item.score)) - expected.results[position]!.score)).toBeLessThanOrEqual(SCORE_TOLERANCE);
+        });
+        expect(raw.body.some((item: { score: number }) => item.score < 0 || item.score > 1)).toBe(true); // logits, not probabilities
+    });
+
+    it("TEI bodies are checked too", async () => {
+        expectError(await postJson(`${server.url}/rerank`, { query, texts: [{ text: "objects are Jina's, not TEI's" }] }), 400, "invalid_value",
+            "Expected a string for texts[0] but received an object", "texts");
+        expectError(await postJson(`${server.url}/rerank`, { query, texts: documents, raw_scores: 1 }), 400, "invalid_value",
+            "Expected a boolean for raw_scores but received number 1", "raw_scores");
+        expectError(await postJson(`${server.url}/rerank`, { query, texts: documents, top_n: 2 }), 400, "unknown_field", /Unknown field "top_n"/, "top_n");
+    });
+});
