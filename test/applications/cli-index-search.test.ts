@@ -2,29 +2,15 @@
  * `qwen3-embedding index` and `search` run as the user runs them (a process each, from source), on an embedded
  * store in a temporary directory and the tiny fixture models; results compared with the library on the same store.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, createReranker, createSearchIndex, documentId, openStore } from "../../src/index.js";
-import { REPO_ROOT, ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
 import { newStoreDirectory, temporaryDirectory } from "./support/store-backends.js";
+import { runCli } from "../support/run-cli.js";
 
-const run = promisify(execFile);
-const CLI = join(REPO_ROOT, "src", "cli", "main.ts");
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = run(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: REPO_ROOT, maxBuffer: 64 << 20, env: { ...process.env, ...env } });
-    child.child.stdin!.end();
-    try {
-        const { stdout, stderr } = await child;
-        return { code: 0, stdout, stderr };
-    } catch (error) {
-        const failed = error as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 const lines = (stdout: string) => stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
 
