@@ -5,7 +5,7 @@ import { OUTPUT_TYPES, quantizeEmbedding, type OutputType } from "./format/outpu
 import { DEFAULT_INSTRUCTION, isSymmetricTask, resolveInstruction, type TaskName } from "./format/task-instructions.js";
 import { cosineSimilarity, truncateDimensions } from "./format/vector-math.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
-import type { BatchEvent, SchedulerStats } from "./scheduler/batch-scheduler.js";
+import { ScheduledFacade } from "./scheduled-facade.js";
 import {
     checkAbortSignal,
     checkBoolean,
@@ -63,21 +63,16 @@ const EMBED_OPTIONS = [
 ] as const;
 
 /** Qwen3 text embeddings with every detail of the model's contract handled. Create with `createEmbedder`. */
-export class Embedder {
-    readonly modelPath: string;
+export class Embedder extends ScheduledFacade {
     /** The model's full embedding dimension. */
     readonly dimensions: number;
-    readonly contextSize: number;
-    readonly #loaded: FacadeModel;
     readonly #normalizeInput: boolean;
 
     /** @internal */
-    constructor(loaded: FacadeModel, modelPath: string, normalizeInput: boolean) {
-        this.#loaded = loaded;
+    constructor(loaded: FacadeModel, normalizeInput: boolean) {
+        super(loaded);
         this.#normalizeInput = normalizeInput;
-        this.modelPath = modelPath;
         this.dimensions = loaded.info.embeddingSize;
-        this.contextSize = loaded.info.contextSize;
     }
 
     /**
@@ -116,32 +111,8 @@ export class Embedder {
         return cosineSimilarity(a, b);
     }
 
-    /** Scheduler queue and throughput figures (undefined once disposed). */
-    stats(): SchedulerStats | undefined {
-        return this.#loaded.stats();
-    }
-
-    /** Called after every batch the scheduler runs; returns a function that unsubscribes. */
-    onBatch(listener: (event: BatchEvent) => void): () => void {
-        return this.#loaded.onBatch(listener);
-    }
-
-    /** Fails waiting calls with DisposedError, stops the workers and releases the model; resolves when done. */
-    close(): Promise<void> {
-        return this.#loaded.close("embedder");
-    }
-
-    /** Starts close() without waiting for it. */
-    dispose(): void {
-        void this.close().catch(() => undefined);
-    }
-
-    async [Symbol.asyncDispose](): Promise<void> {
-        await this.close();
-    }
-
     async #embed(texts: readonly string[], instruction: string | undefined, opts: EmbedOptions): Promise<EmbeddingResult> {
-        const { model, scheduler } = this.#loaded.use("embedder");
+        const { model, scheduler } = this.loaded.use();
         const dimensions = opts.dimensions === undefined ? this.dimensions : checkInteger("dimensions", opts.dimensions, Math.min(32, this.dimensions), this.dimensions);
         const normalize = opts.normalize === undefined ? true : checkBoolean("normalize", opts.normalize);
         const maxTokens = opts.maxTokens === undefined ? Math.min(8192, this.contextSize) : checkInteger("maxTokens", opts.maxTokens, 2, this.contextSize);
@@ -160,7 +131,7 @@ export class Embedder {
         const built = tokenized.map((ids, index) => buildEmbeddingSequence(ids, { maxTokens, truncate, index }));
         const sequences = built.map((entry) => entry.tokens);
         const hidden = await scheduler.submit({ kind: "embed", sequences, signal, ...schedule });
-        const width = this.#loaded.info.embeddingSize;
+        const width = this.dimensions;
         const embeddings = sequences.map((_, index) => {
             const row = hidden.subarray(index * width, (index + 1) * width);
             const shaped = normalize ? truncateDimensions(row, dimensions) : row.slice(0, dimensions);
@@ -182,5 +153,5 @@ export async function createEmbedder(options: CreateEmbedderOptions): Promise<Em
     const opts = checkOptionsObject<CreateEmbedderOptions>("createEmbedder options", options, CREATE_OPTIONS);
     const normalizeInput = opts.normalizeInput === undefined ? false : checkBoolean("normalizeInput", opts.normalizeInput);
     const loaded = await loadFacadeModel(opts, "embedding");
-    return new Embedder(loaded, loaded.use("embedder").model.path, normalizeInput);
+    return new Embedder(loaded, normalizeInput);
 }

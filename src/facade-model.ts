@@ -57,8 +57,17 @@ export class FacadeModel {
     #parts: { model: EngineModel; scheduler: BatchScheduler; runner: BatchRunner } | undefined;
     readonly info: NativeContextInfo;
     readonly classification: ModelClassification;
+    readonly modelPath: string;
+    /** "embedder" or "reranker", for messages. */
+    readonly owner: string;
 
-    constructor(model: EngineModel, runner: BatchRunner, info: NativeContextInfo, classification: ModelClassification, limits: { maxQueuedTokens: number; maxQueuedCalls: number }) {
+    constructor(
+        model: EngineModel,
+        runner: BatchRunner,
+        info: NativeContextInfo,
+        classification: ModelClassification,
+        limits: { maxQueuedTokens: number; maxQueuedCalls: number },
+    ) {
         const scheduler = new BatchScheduler(
             runner,
             { batchTokens: info.batchTokens, batchSequences: info.maxSequences, ...limits },
@@ -67,11 +76,13 @@ export class FacadeModel {
         this.#parts = { model, scheduler, runner };
         this.info = info;
         this.classification = classification;
+        this.modelPath = model.path;
+        this.owner = classification.kind === "embedding" ? "embedder" : "reranker";
     }
 
-    /** The model and scheduler; throws DisposedError naming `owner` once disposed. */
-    use(owner: string): { model: EngineModel; scheduler: BatchScheduler } {
-        if (this.#parts === undefined) throw new DisposedError(`The ${owner} was disposed; create a new one`);
+    /** The model and scheduler; throws DisposedError naming the owner once disposed. */
+    use(): { model: EngineModel; scheduler: BatchScheduler } {
+        if (this.#parts === undefined) throw new DisposedError(`The ${this.owner} was disposed; create a new one`);
         return this.#parts;
     }
 
@@ -84,11 +95,11 @@ export class FacadeModel {
     }
 
     /** Fails waiting and running calls with DisposedError, stops the workers, then releases the model. */
-    async close(owner: string): Promise<void> {
+    async close(): Promise<void> {
         const parts = this.#parts;
         if (parts === undefined) return;
         this.#parts = undefined;
-        parts.scheduler.close(`The ${owner} was disposed while the call waited or ran; create a new one`);
+        parts.scheduler.close(`The ${this.owner} was disposed while the call waited or ran; create a new one`);
         try {
             await parts.runner.close();
         } finally {

@@ -3,7 +3,7 @@ import { normalizeInputText } from "./format/input-normalization.js";
 import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody } from "./format/rerank-prompt.js";
 import { DEFAULT_INSTRUCTION } from "./format/task-instructions.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
-import type { BatchEvent, SchedulerStats } from "./scheduler/batch-scheduler.js";
+import { ScheduledFacade } from "./scheduled-facade.js";
 import { applyCalibration, checkCalibration, type ScoreCalibration } from "./evaluation/score-calibration.js";
 import type { ModelFlavour } from "./models/model-kind.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "./validation.js";
@@ -50,25 +50,20 @@ const RERANK_OPTIONS = ["instruction", "topN", "maxTokens", "returnDocuments", "
 const SCORE_OPTIONS = ["instruction", "maxTokens", "signal", "priority", "timeoutMs"] as const;
 
 /** Qwen3 reranking with the official prompt. Create with `createReranker`. */
-export class Reranker {
-    readonly modelPath: string;
+export class Reranker extends ScheduledFacade {
     readonly flavour: ModelFlavour;
-    readonly contextSize: number;
-    readonly #loaded: FacadeModel;
     readonly #instruction: string;
     readonly #normalizeInput: boolean;
     readonly #calibration: ScoreCalibration | undefined;
     #templateTokens: Promise<[Int32Array, Int32Array]> | undefined;
 
     /** @internal */
-    constructor(loaded: FacadeModel, modelPath: string, flavour: ModelFlavour, instruction: string, normalizeInput: boolean, calibration: ScoreCalibration | undefined) {
-        this.#loaded = loaded;
-        this.#calibration = calibration;
-        this.flavour = flavour;
+    constructor(loaded: FacadeModel, instruction: string, normalizeInput: boolean, calibration: ScoreCalibration | undefined) {
+        super(loaded);
+        this.flavour = loaded.classification.flavour;
         this.#instruction = instruction;
         this.#normalizeInput = normalizeInput;
-        this.modelPath = modelPath;
-        this.contextSize = loaded.info.contextSize;
+        this.#calibration = calibration;
     }
 
     /** Scores every document against the query and returns them best first. */
@@ -99,32 +94,8 @@ export class Reranker {
         return Array.from((await this.#score(normalized, opts)).scores);
     }
 
-    /** Scheduler queue and throughput figures (undefined once disposed). */
-    stats(): SchedulerStats | undefined {
-        return this.#loaded.stats();
-    }
-
-    /** Called after every batch the scheduler runs; returns a function that unsubscribes. */
-    onBatch(listener: (event: BatchEvent) => void): () => void {
-        return this.#loaded.onBatch(listener);
-    }
-
-    /** Fails waiting calls with DisposedError, stops the workers and releases the model; resolves when done. */
-    close(): Promise<void> {
-        return this.#loaded.close("reranker");
-    }
-
-    /** Starts close() without waiting for it. */
-    dispose(): void {
-        void this.close().catch(() => undefined);
-    }
-
-    async [Symbol.asyncDispose](): Promise<void> {
-        await this.close();
-    }
-
     async #score(pairs: readonly (readonly [string, string])[], opts: RerankOptions): Promise<{ scores: Float32Array; totalTokens: number }> {
-        const { model, scheduler } = this.#loaded.use("reranker");
+        const { model, scheduler } = this.loaded.use();
         const instruction = opts.instruction === undefined ? this.#instruction : checkString("instruction", opts.instruction, { allowEmpty: false });
         const maxTokens = opts.maxTokens === undefined ? Math.min(8192, this.contextSize) : checkInteger("maxTokens", opts.maxTokens, 1, this.contextSize);
         const signal = checkAbortSignal("signal", opts.signal);
@@ -154,5 +125,5 @@ export async function createReranker(options: CreateRerankerOptions): Promise<Re
     const normalizeInput = opts.normalizeInput === undefined ? false : checkBoolean("normalizeInput", opts.normalizeInput);
     const calibration = opts.calibration === undefined ? undefined : checkCalibration(opts.calibration);
     const loaded = await loadFacadeModel(opts, "reranker");
-    return new Reranker(loaded, loaded.use("reranker").model.path, loaded.classification.flavour, instruction, normalizeInput, calibration);
+    return new Reranker(loaded, instruction, normalizeInput, calibration);
 }
