@@ -37,14 +37,8 @@ export interface MemoryEntry {
     id?: string;
 }
 
-export interface MemoryItem {
-    id: string;
-    userId: string;
-    text: string;
-    metadata: Metadata;
-    createdAt: Date;
-    updatedAt: Date;
-}
+/** A stored memory: the store's item without its vector. */
+export type MemoryItem = Omit<StoredItem, "embedding">;
 
 export interface MemorySearchOptions {
     userId: string;
