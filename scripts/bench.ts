@@ -525,6 +525,8 @@ function summarize(r: Partial<Record<Case, CaseResult>>, modelMb: { embedding: n
 }
 
 main().then((code) => (process.exitCode = code), (error: unknown) => {
-    console.error(`bench: ${(error as Error)?.stack ?? error}`);
+    // A mistake on the command line is one line; anything else keeps its stack for the report.
+    const usage = error instanceof Error && (String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS") || error.message.startsWith("unknown case"));
+    console.error(`bench: ${usage ? (error as Error).message : ((error as Error)?.stack ?? error)}`);
     process.exitCode = 1;
 });
