@@ -9,6 +9,7 @@
         "native/addon.cc",
         "native/batch-context.cc",
         "native/classifier-head.cc",
+        "native/decode-layout.cc",
         "native/llama-api.cc",
         "native/llama-log.cc",
         "native/model-registry.cc"

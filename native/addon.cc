@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "batch-context.h"
+#include "decode-layout.h"
 #include "llama-api.h"
 #include "llama-log.h"
 #include "model-registry.h"
@@ -286,6 +287,8 @@ Napi::Value AddonModel::CreateContext(const Napi::CallbackInfo& info) {
     parsed.kvCacheType = static_cast<ggml_type>(kv);
     Napi::Value pooling = options.Get("llamaPooling");
     parsed.llamaPooling = pooling.IsBoolean() && pooling.As<Napi::Boolean>().Value();
+    parsed.sequenceAlignment = parsed.llamaPooling ? 0 : uintOption(options, "sequenceAlignment", parsed.sequenceAlignment);
+    if (parsed.sequenceAlignment > 256) throw Napi::RangeError::New(env, "createContext: sequenceAlignment must be at most 256");
     if (parsed.batchTokens == 0 || parsed.contextSize < parsed.batchTokens || parsed.maxSequences == 0 || parsed.maxSequences > 256 ||
         parsed.maxSequences > parsed.batchTokens) {
         throw Napi::RangeError::New(env, "createContext: need 0 < batchTokens <= contextSize and 1 <= maxSequences <= min(256, batchTokens)");
@@ -371,6 +374,8 @@ Napi::Value AddonContext::Info(const Napi::CallbackInfo& info) {
     result.Set("maxSequences", details.maxSequences);
     result.Set("embeddingSize", details.embeddingSize);
     result.Set("flashAttention", details.flashAttention);
+    result.Set("sequenceAlignment", details.sequenceAlignment);
+    result.Set("unalignedMaxTokens", details.sequenceAlignment == 0 ? 0 : kUnalignedMaxTokens);
     const char* method = ctx->rankMethod() == RankMethod::ClassifierRows ? "classifier-rows"
                          : ctx->rankMethod() == RankMethod::YesNoLogits  ? "yes-no-logits"
                                                                           : "llama-rank-pooling";

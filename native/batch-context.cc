@@ -4,12 +4,19 @@
 #include <cmath>
 #include <cstring>
 
+#include "decode-layout.h"
 #include "llama-log.h"
 
 namespace qwen3 {
 namespace {
 
 constexpr uint32_t kFlashAttentionMinTokens = 64;  // GGML_FA_TILE_Q in ggml-cpu
+// Tokens per decode of the short-sequence context: enough to pack 16 short queries.
+constexpr uint32_t kShortBatchTokens = 256;
+// Filler tokens (see decode-layout.h) form a sequence of their own. With a unified KV cache llama.cpp accepts
+// sequence ids up to LLAMA_MAX_SEQ - 1 whatever n_seq_max is, so this id never meets a real one (at most 255).
+constexpr llama_seq_id kFillerSeqId = 255;
+constexpr llama_token kFillerToken = 0;
 
 bool evalCallback(struct ggml_tensor* tensor, bool ask, void* userData) {
     return static_cast<BatchContext*>(userData)->onTensor(tensor, ask);
@@ -60,40 +67,55 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
         }
     }
 
-    self->ctx_ = createLlamaContext(self.get(), options, std::min(options.contextSize, options.batchTokens), options.flashAttention, error);
+    // On the CPU, ggml's flash attention has two kernels: for decodes of 64 query tokens or more a tiled one (f32,
+    // the fastest), else a per-query one that accumulates in f16. The tiled kernel's result also depends on where
+    // a sequence's cells fall among its 64-cell tiles. Packed naively, a text would come out differently alone
+    // and in a batch (cosine 0.9997 on the 0.6B fixture). So every sequence of 64 tokens or more is decoded alone,
+    // from cell 0 (a decode of 64 to 512 tokens costs the same per token on a CPU), and shorter ones are packed
+    // into a second, smaller context without flash attention, at aligned cells (decode-layout.h). Both paths
+    // give a text the same bits alone and in any batch, and short texts lose nothing to the f16 kernel.
+    const bool cpuFlash = options.flashAttention != LLAMA_FLASH_ATTN_TYPE_DISABLED && !options.llamaPooling &&
+                          !self->model_->onGpu() && options.batchTokens >= kFlashAttentionMinTokens;
+    const uint32_t mainCells = std::min(options.contextSize, options.batchTokens);
+    self->ctx_ = createLlamaContext(self.get(), options,
+                                    {mainCells, options.batchTokens, cpuFlash ? 1u : options.maxSequences,
+                                     options.flashAttention, options.kvCacheType},
+                                    error);
     if (self->ctx_ == nullptr) return nullptr;
-    if (options.flashAttention != LLAMA_FLASH_ATTN_TYPE_DISABLED && !options.llamaPooling &&
-        options.batchTokens >= kFlashAttentionMinTokens) {
-        ContextOptions small = options;
-        small.batchTokens = kFlashAttentionMinTokens;
-        small.maxSequences = std::min<uint32_t>(options.maxSequences, kFlashAttentionMinTokens);
-        self->smallCtx_ = createLlamaContext(self.get(), small, kFlashAttentionMinTokens, LLAMA_FLASH_ATTN_TYPE_DISABLED, error);
-        if (self->smallCtx_ == nullptr) return nullptr;
+    if (cpuFlash) {
+        self->shortBatchTokens_ = std::min(options.batchTokens, kShortBatchTokens);
+        self->shortCtx_ = createLlamaContext(self.get(), options,
+                                             {self->shortBatchTokens_, self->shortBatchTokens_,
+                                              std::min(options.maxSequences, self->shortBatchTokens_),
+                                              LLAMA_FLASH_ATTN_TYPE_DISABLED, options.kvCacheType},
+                                             error);
+        if (self->shortCtx_ == nullptr) return nullptr;
     }
     self->batch_ = api.llama_batch_init(static_cast<int32_t>(options.batchTokens), 0, 1);
     self->info_.contextSize = options.contextSize;
-    self->info_.batchTokens = api.llama_n_batch(self->ctx_);
-    self->info_.maxSequences = api.llama_n_seq_max(self->ctx_);
+    self->info_.batchTokens = options.batchTokens;
+    self->info_.maxSequences = options.maxSequences;
     self->info_.embeddingSize = self->model_->embeddingSize();
+    self->info_.sequenceAlignment = options.sequenceAlignment;
     self->info_.flashAttention = options.flashAttention == 1 ? "on" : options.flashAttention == 0 ? "off" : "auto";
     return self;
 }
 
-llama_context* BatchContext::createLlamaContext(BatchContext* self, const ContextOptions& options, uint32_t size,
-                                                int32_t flashAttention, std::string& error) {
+llama_context* BatchContext::createLlamaContext(BatchContext* self, const ContextOptions& options,
+                                                const LlamaContextShape& shape, std::string& error) {
     const auto& api = llama();
     llama_context_params params = api.llama_context_default_params();
-    params.n_ctx = size;
-    params.n_batch = options.batchTokens;
-    params.n_ubatch = options.batchTokens;  // one micro-batch per decode: output rows stay in batch order
-    params.n_seq_max = options.maxSequences;
+    params.n_ctx = shape.cells;
+    params.n_batch = shape.batchTokens;
+    params.n_ubatch = shape.batchTokens;  // one micro-batch per decode: output rows stay in batch order
+    params.n_seq_max = shape.maxSequences;
     if (options.threads > 0) {
         params.n_threads = options.threads;
         params.n_threads_batch = options.threads;
     }
-    params.flash_attn_type = static_cast<llama_flash_attn_type>(flashAttention);
+    params.flash_attn_type = static_cast<llama_flash_attn_type>(shape.flashAttention);
     params.type_k = options.kvCacheType;
-    params.type_v = options.kvCacheType;
+    params.type_v = shape.valueType;
     params.kv_unified = true;
     params.no_perf = true;
     params.abort_callback = abortCallback;
@@ -110,8 +132,8 @@ llama_context* BatchContext::createLlamaContext(BatchContext* self, const Contex
     llama_context* ctx = api.llama_init_from_model(self->model_->get(), params);
     if (ctx == nullptr) {
         const std::string log = capturedLog();
-        error = "llama.cpp could not create a context (contextSize " + std::to_string(size) + ", batchTokens " +
-                std::to_string(options.batchTokens) + ")" + (log.empty() ? "" : ": " + log);
+        error = "llama.cpp could not create a context (contextSize " + std::to_string(shape.cells) + ", batchTokens " +
+                std::to_string(shape.batchTokens) + ")" + (log.empty() ? "" : ": " + log);
     }
     return ctx;
 }
@@ -119,7 +141,7 @@ llama_context* BatchContext::createLlamaContext(BatchContext* self, const Contex
 BatchContext::~BatchContext() {
     const auto& api = llama();
     if (batch_.token != nullptr) api.llama_batch_free(batch_);
-    if (smallCtx_ != nullptr) api.llama_free(smallCtx_);
+    if (shortCtx_ != nullptr) api.llama_free(shortCtx_);
     if (longCtx_ != nullptr) api.llama_free(longCtx_);
     if (ctx_ != nullptr) api.llama_free(ctx_);
 }
@@ -164,7 +186,9 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
 
     const int32_t nVocab = api.llama_vocab_n_tokens(model_->vocab());
     size_t total = 0;
+    std::vector<size_t> offsets(lengths.size());
     for (size_t i = 0; i < lengths.size(); i++) {
+        offsets[i] = total;
         if (lengths[i] == 0) return RunStatus::fail("ERR_DECODE", "sequence " + std::to_string(i) + " is empty");
         if (lengths[i] > info_.contextSize) {
             return RunStatus::fail("ERR_CONTEXT_TOO_SMALL", "sequence " + std::to_string(i) + " has " + std::to_string(lengths[i]) +
@@ -191,61 +215,90 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
         }
     }
 
-    // Sequences are packed in the given order into groups that fit one decode (and never share the KV cache with
-    // the next group, so no sequence attends over another group's cells). A sequence longer than a decode forms a
-    // group of its own, fed in equal chunks with continuing positions (equal, so no chunk falls under the size
-    // where flash attention loses precision).
-    const uint32_t budget = info_.batchTokens;
-    const size_t maxSeqs = info_.maxSequences;
-    size_t start = 0;
-    size_t cursor = 0;
-    while (start < lengths.size()) {
-        size_t end = start + 1;
-        size_t groupTokens = lengths[start];
-        while (end < lengths.size() && end - start < maxSeqs && groupTokens + lengths[end] <= budget) {
-            groupTokens += lengths[end++];
-        }
-        llama_context* ctx = ctx_;
-        if (groupTokens > budget) {
-            RunStatus status;
-            ctx = longContext(groupTokens, status);
-            if (ctx == nullptr) return status;
-        } else if (smallCtx_ != nullptr && groupTokens < kFlashAttentionMinTokens) {
-            ctx = smallCtx_;
-        }
-        const size_t chunks = (groupTokens + budget - 1) / budget;
-        const size_t chunkTokens = (groupTokens + chunks - 1) / chunks;
-        // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
-        api.llama_memory_clear(api.llama_get_memory(ctx), false);
-        batch_.n_tokens = 0;
-        chunkOutputs_.clear();
-        chunkOutputBatchIndex_.clear();
-        chunkOutputSeqId_.clear();
-        for (size_t s = start; s < end; s++) {
-            const auto seqId = static_cast<llama_seq_id>(s - start);
-            for (uint32_t pos = 0; pos < lengths[s]; pos++) {
-                const bool last = pos + 1 == lengths[s];
-                const int32_t at = batch_.n_tokens++;
-                batch_.token[at] = tokens[cursor++];
-                batch_.pos[at] = static_cast<llama_pos>(pos);
-                batch_.n_seq_id[at] = 1;
-                batch_.seq_id[at][0] = seqId;
-                batch_.logits[at] = (last || options_.llamaPooling) ? 1 : 0;
-                if (last) {
-                    chunkOutputs_.push_back(s);
-                    chunkOutputBatchIndex_.push_back(at);
-                    chunkOutputSeqId_.push_back(seqId);
-                }
-                if (static_cast<size_t>(batch_.n_tokens) == chunkTokens) {
-                    if (auto status = decodeChunk(ctx, output, out); status.failed()) return status;
-                }
+    // Decodes never share the KV cache with the next one, so no sequence attends over another decode's cells.
+    const size_t maxSeqs = std::min<size_t>(info_.maxSequences, kFillerSeqId);
+    if (shortCtx_ != nullptr) {
+        // Exact flash-attention mode (see create): 64 tokens or more alone, shorter ones packed apart.
+        std::vector<size_t> shortIndex;
+        std::vector<uint32_t> shortLengths;
+        for (size_t s = 0; s < lengths.size(); s++) {
+            if (lengths[s] < kFlashAttentionMinTokens) {
+                shortIndex.push_back(s);
+                shortLengths.push_back(lengths[s]);
+                continue;
             }
+            DecodeLayout alone;
+            alone.slots.push_back({s, lengths[s]});
+            alone.end = s + 1;
+            alone.tokens = lengths[s];
+            if (auto status = decodeLayout(nullptr, alone, tokens, offsets, output, out); status.failed()) return status;
         }
-        if (auto status = decodeChunk(ctx, output, out); status.failed()) return status;
-        start = end;
+        for (size_t start = 0; start < shortLengths.size();) {
+            DecodeLayout layout = planDecode(shortLengths, start, shortBatchTokens_, std::min<size_t>(maxSeqs, shortBatchTokens_), options_.sequenceAlignment);
+            start = layout.end;
+            for (DecodeSlot& slot : layout.slots) {
+                if (slot.sequence != DecodeSlot::kFiller) slot.sequence = shortIndex[slot.sequence];
+            }
+            if (auto status = decodeLayout(shortCtx_, layout, tokens, offsets, output, out); status.failed()) return status;
+        }
+    } else {
+        for (size_t start = 0; start < lengths.size();) {
+            const DecodeLayout layout = planDecode(lengths, start, info_.batchTokens, maxSeqs, options_.sequenceAlignment);
+            start = layout.end;
+            if (auto status = decodeLayout(nullptr, layout, tokens, offsets, output, out); status.failed()) return status;
+        }
     }
     api.llama_memory_clear(api.llama_get_memory(ctx_), false);
     return {};
+}
+
+// `ctx` null: the main context, or for a sequence longer than a decode, a context of its size, fed in equal chunks
+// with continuing positions (equal, so no chunk falls under the 64 tokens of flash attention's tiled kernel).
+RunStatus BatchContext::decodeLayout(llama_context* ctx, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
+                                     const std::vector<size_t>& offsets, Output output, float* out) {
+    const auto& api = llama();
+    const uint32_t budget = ctx == shortCtx_ && ctx != nullptr ? shortBatchTokens_ : info_.batchTokens;
+    if (ctx == nullptr) {
+        ctx = ctx_;
+        if (layout.tokens > budget) {
+            RunStatus status;
+            ctx = longContext(layout.tokens, status);
+            if (ctx == nullptr) return status;
+        }
+    }
+    const size_t chunks = (layout.tokens + budget - 1) / budget;
+    const size_t chunkTokens = (layout.tokens + chunks - 1) / chunks;
+    // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
+    api.llama_memory_clear(api.llama_get_memory(ctx), false);
+    batch_.n_tokens = 0;
+    chunkOutputs_.clear();
+    chunkOutputBatchIndex_.clear();
+    chunkOutputSeqId_.clear();
+    llama_pos fillerPos = 0;
+    llama_seq_id nextSeqId = 0;
+    for (const DecodeSlot& slot : layout.slots) {
+        const bool filler = slot.sequence == DecodeSlot::kFiller;
+        const llama_seq_id seqId = filler ? kFillerSeqId : nextSeqId++;
+        const int32_t* source = filler ? nullptr : tokens.data() + offsets[slot.sequence];
+        for (uint32_t pos = 0; pos < slot.tokens; pos++) {
+            const bool last = !filler && pos + 1 == slot.tokens;
+            const int32_t at = batch_.n_tokens++;
+            batch_.token[at] = filler ? kFillerToken : source[pos];
+            batch_.pos[at] = filler ? fillerPos++ : static_cast<llama_pos>(pos);
+            batch_.n_seq_id[at] = 1;
+            batch_.seq_id[at][0] = seqId;
+            batch_.logits[at] = (last || (options_.llamaPooling && !filler)) ? 1 : 0;
+            if (last) {
+                chunkOutputs_.push_back(slot.sequence);
+                chunkOutputBatchIndex_.push_back(at);
+                chunkOutputSeqId_.push_back(seqId);
+            }
+            if (static_cast<size_t>(batch_.n_tokens) == chunkTokens) {
+                if (auto status = decodeChunk(ctx, output, out); status.failed()) return status;
+            }
+        }
+    }
+    return decodeChunk(ctx, output, out);
 }
 
 llama_context* BatchContext::longContext(size_t tokens, RunStatus& status) {
@@ -253,7 +306,7 @@ llama_context* BatchContext::longContext(size_t tokens, RunStatus& status) {
     freeLongContext();
     const uint32_t size = std::min<uint32_t>(info_.contextSize, static_cast<uint32_t>((tokens + 255) / 256 * 256));
     std::string error;
-    longCtx_ = createLlamaContext(this, options_, size, options_.flashAttention, error);
+    longCtx_ = createLlamaContext(this, options_, {size, info_.batchTokens, 1, options_.flashAttention, options_.kvCacheType}, error);
     if (longCtx_ == nullptr) {
         status = RunStatus::fail("ERR_CONTEXT_TOO_SMALL", "could not make room for a sequence of " + std::to_string(tokens) +
                                                               " tokens: " + error);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "decode-layout.h"
 #include "model-registry.h"
 
 namespace qwen3 {
@@ -24,6 +25,8 @@ struct ContextOptions {
     int32_t threads = 0;           // 0: llama.cpp's default
     int32_t flashAttention = -1;   // llama_flash_attn_type: -1 auto, 0 off, 1 on
     ggml_type kvCacheType = GGML_TYPE_F16;
+    // KV cells a packed sequence's start is aligned to (see decode-layout.h); 0 packs back to back.
+    uint32_t sequenceAlignment = 16;
     // Verification mode: llama.cpp's own embedding mode with the model's pooling (LAST / RANK) instead of the
     // fast path. Slower; every sequence must fit one batch.
     bool llamaPooling = false;
@@ -43,6 +46,7 @@ struct ContextInfo {
     uint32_t maxSequences;
     int32_t embeddingSize;
     std::string flashAttention;
+    uint32_t sequenceAlignment;
 };
 
 enum class RankMethod { ClassifierRows, YesNoLogits, LlamaRankPooling };
@@ -77,17 +81,26 @@ private:
     BatchContext(std::shared_ptr<LoadedModel> model, const ContextOptions& options);
     RunStatus run(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, Output output, float* out);
     RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
-    static llama_context* createLlamaContext(BatchContext* self, const ContextOptions& options, uint32_t size,
-                                             int32_t flashAttention, std::string& error);
+    struct LlamaContextShape {
+        uint32_t cells;
+        uint32_t batchTokens;
+        uint32_t maxSequences;
+        int32_t flashAttention;
+        ggml_type valueType;
+    };
+    static llama_context* createLlamaContext(BatchContext* self, const ContextOptions& options, const LlamaContextShape& shape,
+                                             std::string& error);
+    RunStatus decodeLayout(llama_context* ctx, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
+                           const std::vector<size_t>& offsets, Output output, float* out);
 
     std::shared_ptr<LoadedModel> model_;
     ContextOptions options_;
     ContextInfo info_{};
     llama_context* ctx_ = nullptr;
-    // Flash attention on the CPU accumulates in half precision when a decode has fewer than 64 tokens (ggml's
-    // tiled, full-precision kernel needs a 64-query tile). Decodes that small go to this second context, which
-    // shares the weights, has no flash attention and only a small KV cache. Null when flash attention is off.
-    llama_context* smallCtx_ = nullptr;
+    // With flash attention on the CPU (see BatchContext::create), sequences of fewer than 64 tokens go to this
+    // second context, which has no flash attention. Null when flash attention is off or the model is on a GPU.
+    llama_context* shortCtx_ = nullptr;
+    uint32_t shortBatchTokens_ = 0;
     // ctx_ holds one decode's worth of KV cells (llama.cpp zeroes, and so makes resident, the whole cache when it
     // creates a context). A sequence longer than a decode gets a context of its own size for the call that needs it.
     llama_context* longCtx_ = nullptr;

@@ -26,7 +26,7 @@ struct ClassifierRows {
 
 class LoadedModel {
 public:
-    LoadedModel(llama_model* model, std::string path);
+    LoadedModel(llama_model* model, std::string path, bool onGpu);
     ~LoadedModel();
     LoadedModel(const LoadedModel&) = delete;
     LoadedModel& operator=(const LoadedModel&) = delete;
@@ -35,6 +35,8 @@ public:
     const llama_vocab* vocab() const { return vocab_; }
     const std::string& path() const { return path_; }
     int32_t embeddingSize() const { return nEmbd_; }
+    // Layers were offloaded to a GPU (a GPU build and gpuLayers not 0).
+    bool onGpu() const { return onGpu_; }
     // A GGUF metadata value as text; empty when the key is absent.
     std::string meta(const std::string& key) const;
     // `<architecture>.pooling_type` is RANK: a reranker converted with a classifier head.
@@ -49,6 +51,7 @@ private:
     const llama_vocab* vocab_;
     std::string path_;
     int32_t nEmbd_;
+    bool onGpu_;
     std::once_flag classifierOnce_;
     std::shared_ptr<const ClassifierRows> classifier_;
     std::string classifierError_;

@@ -1,4 +1,4 @@
-import type { EngineContextOptions } from "./engine/engine-context.js";
+import { batchedSequenceLength, type EngineContextOptions } from "./engine/engine-context.js";
 import { loadInspectedEngineModel, type EngineModel, type LoadEngineModelOptions } from "./engine/engine-model.js";
 import type { NativeContextInfo } from "./engine/native-addon.js";
 import { inspectGguf } from "./models/gguf-inspection.js";
@@ -70,7 +70,7 @@ export class FacadeModel {
     ) {
         const scheduler = new BatchScheduler(
             runner,
-            { batchTokens: info.batchTokens, batchSequences: info.maxSequences, ...limits },
+            { batchTokens: info.batchTokens, batchSequences: info.maxSequences, batchedLength: (tokens) => batchedSequenceLength(info, tokens), ...limits },
             { embed: info.embeddingSize, rank: 1 },
         );
         this.#parts = { model, scheduler, runner };
@@ -133,7 +133,7 @@ export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKi
             runner = new ContextRunner(context);
             info = context.info;
         } else {
-            const pool = await EnginePool.start({ workers, modelPath: model.path, load: loadOptions, context: contextOptions });
+            const pool = await EnginePool.start({ workers, model: inspection, load: loadOptions, context: contextOptions });
             runner = pool;
             info = pool.info;
         }

@@ -176,7 +176,7 @@ describe("batches", () => {
         // Straight to the addon, past the TypeScript checks, to reach its own guards.
         const nativeModel = await loadNativeAddon().loadModel(embeddingPath, {});
         const native = await nativeModel.createContext({
-            batchTokens: 64, contextSize: 256, maxSequences: 8, threads: 1, flashAttention: 2, kvCacheType: 1, llamaPooling: false,
+            batchTokens: 64, contextSize: 256, maxSequences: 8, threads: 1, flashAttention: 2, kvCacheType: 1, llamaPooling: false, sequenceAlignment: 16,
         });
         const mismatch = await callNative(() => native.embedBatch(Int32Array.from([1, 2, 3]), Uint32Array.from([2]))).catch((e: unknown) => e);
         expect(mismatch).toBeInstanceOf(DecodeError);

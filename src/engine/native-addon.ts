@@ -44,6 +44,7 @@ export interface NativeContextOptions {
     flashAttention: 0 | 1 | 2;
     /** ggml type id: 0 f32, 1 f16, 8 q8_0 */
     kvCacheType: number;
+    sequenceAlignment: number;
     llamaPooling: boolean;
 }
 
@@ -53,6 +54,10 @@ export interface NativeContextInfo {
     maxSequences: number;
     embeddingSize: number;
     flashAttention: "on" | "off" | "auto";
+    /** See EngineContextOptions.sequenceAlignment (0 with llamaPooling). */
+    sequenceAlignment: number;
+    /** Sequences of at most this many tokens are packed unaligned, into the gaps (0 when nothing is aligned). */
+    unalignedMaxTokens: number;
     rankMethod: "classifier-rows" | "yes-no-logits" | "llama-rank-pooling";
     rankUnavailable: string;
 }

@@ -1,6 +1,7 @@
 import { Piscina } from "piscina";
 import type { EngineContextOptions } from "../engine/engine-context.js";
 import type { LoadEngineModelOptions } from "../engine/engine-model.js";
+import type { GgufInspection } from "../models/gguf-inspection.js";
 import { Qwen3EmbeddingError, WorkerError } from "../errors.js";
 import type { BatchRunner, JobKind } from "../scheduler/batch-runner.js";
 import type { EngineWorkerData, EngineWorkerFailure, EngineWorkerInfo, EngineWorkerTask } from "./engine-worker.js";
@@ -8,7 +9,8 @@ import type { EngineWorkerData, EngineWorkerFailure, EngineWorkerInfo, EngineWor
 export interface EnginePoolOptions {
     /** Worker threads, each with its own context over the one shared copy of the weights. */
     workers: number;
-    modelPath: string;
+    /** The model's header as the caller read it: workers load the file without parsing it again. */
+    model: GgufInspection;
     load: LoadEngineModelOptions;
     context: EngineContextOptions;
 }
@@ -37,7 +39,7 @@ export class EnginePool implements BatchRunner {
 
     /** Starts the workers and resolves once every one has loaded the model; a failed load rejects and stops them. */
     static async start(options: EnginePoolOptions): Promise<EnginePool> {
-        const workerData: EngineWorkerData = { modelPath: options.modelPath, load: options.load, context: options.context };
+        const workerData: EngineWorkerData = { model: options.model, load: options.load, context: options.context };
         const piscina = new Piscina<EngineWorkerTask, unknown>({
             filename: WORKER_FILE.href,
             minThreads: options.workers,

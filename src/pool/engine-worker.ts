@@ -4,13 +4,15 @@
 import { move, workerData } from "piscina";
 import { threadId } from "node:worker_threads";
 import type { EngineContext, EngineContextOptions } from "../engine/engine-context.js";
-import { loadEngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
+import { loadInspectedEngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
+import type { GgufInspection } from "../models/gguf-inspection.js";
 import type { NativeContextInfo } from "../engine/native-addon.js";
 import { Qwen3EmbeddingError } from "../errors.js";
 import type { JobKind } from "../scheduler/batch-runner.js";
 
 export interface EngineWorkerData {
-    modelPath: string;
+    // Parsed once by the creating thread: parsing the tokenizer arrays again would cost each worker tens of MB of heap.
+    model: GgufInspection;
     load: LoadEngineModelOptions;
     context: EngineContextOptions;
 }
@@ -26,11 +28,11 @@ export type EngineWorkerFailure = { code: string; message: string };
 const ABORT_POLL_MS = 5;
 
 async function start() {
-    const { modelPath, load, context: contextOptions } = workerData as EngineWorkerData;
+    const { model: inspection, load, context: contextOptions } = workerData as EngineWorkerData;
     let context: EngineContext | undefined;
     let failure: EngineWorkerFailure | undefined;
     try {
-        const model = await loadEngineModel(modelPath, load);
+        const model = await loadInspectedEngineModel(inspection, load);
         try {
             context = await model.createContext(contextOptions);
         } catch (error) {

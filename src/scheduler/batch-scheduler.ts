@@ -10,6 +10,8 @@ export interface SchedulerLimits {
     batchTokens: number;
     /** Sequences per dispatched batch. */
     batchSequences: number;
+    /** Room a sequence of `tokens` takes in a batch, alignment padding included (default: `tokens`). */
+    batchedLength?: (tokens: number) => number;
     /** Tokens waiting (not yet dispatched) across all calls; a call that would exceed it is refused with QueueFullError. */
     maxQueuedTokens: number;
     /** Calls waiting; one more is refused with QueueFullError. */
@@ -197,6 +199,7 @@ export class BatchScheduler {
         if (first === undefined) return undefined;
         const kind = first.kind;
         const items: { call: PendingCall; index: number }[] = [];
+        const batchedLength = this.#limits.batchedLength ?? ((length: number) => length);
         let tokens = 0;
         for (const priority of PRIORITIES) {
             const open = this.#queues[priority].filter((call) => call.kind === kind);
@@ -205,13 +208,14 @@ export class BatchScheduler {
                 for (let i = 0; i < open.length; i++) {
                     const call = open[i]!;
                     const sequence = call.sequences[call.next]!;
-                    const full = items.length >= this.#limits.batchSequences || (items.length > 0 && tokens + sequence.length > this.#limits.batchTokens);
+                    const room = batchedLength(sequence.length);
+                    const full = items.length >= this.#limits.batchSequences || (items.length > 0 && tokens + room > this.#limits.batchTokens);
                     if (full) {
                         open.splice(i--, 1);
                         continue;
                     }
                     items.push({ call, index: call.next });
-                    tokens += sequence.length;
+                    tokens += room;
                     call.next++;
                     this.#queuedTokens -= sequence.length;
                     this.#queuedSequences--;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cosineSimilarity, createEmbedder, createReranker, InvalidOptionError, WorkerError, type Embedder } from "../../src/index.js";
 import { loadNativeAddon } from "../../src/engine/native-addon.js";
 import { EnginePool } from "../../src/pool/engine-pool.js";
+import { inspectGguf } from "../../src/models/gguf-inspection.js";
 import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
 import { loadTestCorpus } from "../support/corpus.js";
 
@@ -37,7 +38,7 @@ describe("engine worker pool", () => {
     });
 
     it("a worker that dies fails only its batch with WorkerError; a replacement serves the next call", async () => {
-        const pool = await EnginePool.start({ workers: 1, modelPath: path, load: {}, context: { batchTokens: 256, contextSize: 4096 } });
+        const pool = await EnginePool.start({ workers: 1, model: await inspectGguf(path), load: {}, context: { batchTokens: 256, contextSize: 4096 } });
         try {
             const [first] = pool.threads;
             const sequences = Array.from({ length: 64 }, (_, i) => Int32Array.from({ length: 200 }, (_, j) => 100 + ((i * 7 + j) % 5000)));

@@ -1,0 +1,64 @@
+#include "decode-layout.h"
+
+#include <algorithm>
+
+namespace qwen3 {
+namespace {
+
+// Aligned sequences in their given order, each followed by the free (short) sequences that fit its gap, largest
+// first, then filler; the free sequences left over go last, so the batch never ends in filler.
+DecodeLayout layOut(const std::vector<uint32_t>& lengths, size_t start, size_t end, uint32_t alignment) {
+    DecodeLayout layout;
+    layout.end = end;
+    std::vector<size_t> aligned;
+    std::vector<size_t> free;  // longest first
+    for (size_t s = start; s < end; s++) {
+        (alignment > 0 && lengths[s] > kUnalignedMaxTokens ? aligned : free).push_back(s);
+    }
+    std::stable_sort(free.begin(), free.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+    std::vector<bool> placed(free.size(), false);
+    auto place = [&](size_t sequence, uint32_t tokens) {
+        layout.slots.push_back({sequence, tokens});
+        layout.tokens += tokens;
+    };
+    for (size_t i = 0; i < aligned.size(); i++) {
+        place(aligned[i], lengths[aligned[i]]);
+        if (i + 1 == aligned.size() && std::find(placed.begin(), placed.end(), false) == placed.end()) break;
+        uint32_t gap = (alignment - layout.tokens % alignment) % alignment;
+        for (size_t f = 0; f < free.size() && gap > 0; f++) {
+            if (placed[f] || lengths[free[f]] > gap) continue;
+            place(free[f], lengths[free[f]]);
+            placed[f] = true;
+            gap -= lengths[free[f]];
+        }
+        if (gap > 0 && i + 1 < aligned.size()) place(DecodeSlot::kFiller, gap);
+    }
+    for (size_t f = 0; f < free.size(); f++) {
+        if (!placed[f]) place(free[f], lengths[free[f]]);
+    }
+    return layout;
+}
+
+}  // namespace
+
+DecodeLayout planDecode(const std::vector<uint32_t>& lengths, size_t start, uint32_t budget, size_t maxSequences,
+                        uint32_t alignment) {
+    // Every sequence padded to its aligned size bounds the layout from above: take that many at once, then try
+    // one more at a time, since short sequences may have filled gaps.
+    auto upperCost = [&](size_t s) -> uint64_t {
+        const uint32_t n = lengths[s];
+        return alignment > 0 && n > kUnalignedMaxTokens ? (n + alignment - 1) / alignment * alignment : n;
+    };
+    size_t end = start + 1;
+    uint64_t upper = upperCost(start);
+    while (end < lengths.size() && end - start < maxSequences && upper + upperCost(end) <= budget) upper += upperCost(end++);
+    DecodeLayout best = layOut(lengths, start, end, alignment);
+    while (best.end < lengths.size() && best.end - start < maxSequences) {
+        DecodeLayout next = layOut(lengths, start, best.end + 1, alignment);
+        if (next.tokens > budget) break;
+        best = std::move(next);
+    }
+    return best;
+}
+
+}  // namespace qwen3
