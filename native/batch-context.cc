@@ -76,9 +76,12 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
     // give a text the same bits alone and in any batch, and short texts lose nothing to the f16 kernel.
     const bool cpuFlash = options.flashAttention != LLAMA_FLASH_ATTN_TYPE_DISABLED && !options.llamaPooling &&
                           !self->model_->onGpu() && options.batchTokens >= kFlashAttentionMinTokens;
-    const uint32_t mainCells = std::min(options.contextSize, options.batchTokens);
+    // Alone, a sequence may be fed in chunks (equal, at least 64 tokens each): half-size decodes halve the
+    // compute buffer for the same cost per token.
+    self->mainCells_ = std::min(options.contextSize, options.batchTokens);
+    self->mainDecodeTokens_ = cpuFlash ? std::max(kFlashAttentionMinTokens, (options.batchTokens + 1) / 2) : options.batchTokens;
     self->ctx_ = createLlamaContext(self.get(), options,
-                                    {mainCells, options.batchTokens, cpuFlash ? 1u : options.maxSequences,
+                                    {self->mainCells_, self->mainDecodeTokens_, cpuFlash ? 1u : options.maxSequences,
                                      options.flashAttention, options.kvCacheType},
                                     error);
     if (self->ctx_ == nullptr) return nullptr;
@@ -162,7 +165,9 @@ bool BatchContext::onTensor(struct ggml_tensor* tensor, bool ask) {
     captured_.resize(at + static_cast<size_t>(width * rows));
     llama().ggml_backend_tensor_get(tensor, captured_.data() + at, 0, static_cast<size_t>(width * rows) * sizeof(float));
     capturedRows_ += static_cast<size_t>(rows);
-    return true;
+    // Returning false ends the graph here: the vocabulary head after result_norm (151k logits per output row,
+    // written to pages that would then stay resident) is not computed when nothing reads it.
+    return !hiddenIsEnough_;
 }
 
 RunStatus BatchContext::embed(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out) {
@@ -257,10 +262,10 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
 RunStatus BatchContext::decodeLayout(llama_context* ctx, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
                                      const std::vector<size_t>& offsets, Output output, float* out) {
     const auto& api = llama();
-    const uint32_t budget = ctx == shortCtx_ && ctx != nullptr ? shortBatchTokens_ : info_.batchTokens;
+    const uint32_t budget = ctx == shortCtx_ && ctx != nullptr ? shortBatchTokens_ : mainDecodeTokens_;
     if (ctx == nullptr) {
         ctx = ctx_;
-        if (layout.tokens > budget) {
+        if (layout.tokens > mainCells_) {
             RunStatus status;
             ctx = longContext(layout.tokens, status);
             if (ctx == nullptr) return status;
@@ -306,7 +311,7 @@ llama_context* BatchContext::longContext(size_t tokens, RunStatus& status) {
     freeLongContext();
     const uint32_t size = std::min<uint32_t>(info_.contextSize, static_cast<uint32_t>((tokens + 255) / 256 * 256));
     std::string error;
-    longCtx_ = createLlamaContext(this, options_, {size, info_.batchTokens, 1, options_.flashAttention, options_.kvCacheType}, error);
+    longCtx_ = createLlamaContext(this, options_, {size, mainDecodeTokens_, 1, options_.flashAttention, options_.kvCacheType}, error);
     if (longCtx_ == nullptr) {
         status = RunStatus::fail("ERR_CONTEXT_TOO_SMALL", "could not make room for a sequence of " + std::to_string(tokens) +
                                                               " tokens: " + error);
@@ -328,6 +333,7 @@ RunStatus BatchContext::decodeChunk(llama_context* ctx, Output output, float* ou
     const size_t nEmbd = static_cast<size_t>(model_->embeddingSize());
     const bool needHidden = !options_.llamaPooling && (output == Output::Hidden || rankMethod_ == RankMethod::ClassifierRows);
     capturing_ = needHidden;
+    hiddenIsEnough_ = needHidden && !(output == Output::Score && rankMethod_ == RankMethod::YesNoLogits);
     captured_.clear();
     capturedRows_ = 0;
 

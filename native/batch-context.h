@@ -101,6 +101,8 @@ private:
     // second context, which has no flash attention. Null when flash attention is off or the model is on a GPU.
     llama_context* shortCtx_ = nullptr;
     uint32_t shortBatchTokens_ = 0;
+    uint32_t mainCells_ = 0;         // KV cells of ctx_
+    uint32_t mainDecodeTokens_ = 0;  // tokens per llama_decode on ctx_ and longCtx_
     // ctx_ holds one decode's worth of KV cells (llama.cpp zeroes, and so makes resident, the whole cache when it
     // creates a context). A sequence longer than a decode gets a context of its own size for the call that needs it.
     llama_context* longCtx_ = nullptr;
@@ -123,6 +125,7 @@ private:
     std::vector<int32_t> chunkOutputBatchIndex_;
     std::vector<llama_seq_id> chunkOutputSeqId_;
     bool capturing_ = false;
+    bool hiddenIsEnough_ = false;
     std::vector<float> captured_;
     size_t capturedRows_ = 0;
 };

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { AbortedError, ContextTooSmallError, DisposedError, InvalidOptionError } from "../errors.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOneOf, checkOptionsObject } from "../validation.js";
 import type { EngineModel } from "./engine-model.js";
@@ -11,7 +12,7 @@ export interface EngineContextOptions {
     contextSize?: number;
     /** Sequences packed into one decode, 1..min(256, batchTokens). Default batchTokens / 16 (at most 128). */
     maxSequences?: number;
-    /** CPU threads per decode. Default: llama.cpp's count of math (physical) cores. */
+    /** CPU threads per decode. Default: node-llama-cpp's count of math (physical) cores; the logical core count when the library was bound by path. */
     threads?: number;
     /**
      * Flash attention: true, false or "auto" (default: llama.cpp enables it where the backend supports it; off
@@ -182,7 +183,8 @@ export async function createEngineContext(native: NativeModel, model: EngineMode
     const maxSequences = opts.maxSequences === undefined
         ? Math.max(1, Math.min(128, Math.floor(batchTokens / 16)))
         : checkInteger("maxSequences", opts.maxSequences, 1, Math.min(256, batchTokens));
-    const threads = opts.threads === undefined ? (model.library.mathCores ?? 0) : checkInteger("threads", opts.threads, 1, 1024);
+    // Not llama.cpp's own default (4 threads, whatever the machine): on 2 cores that ran 10x slower.
+    const threads = opts.threads === undefined ? (model.library.mathCores ?? availableParallelism()) : checkInteger("threads", opts.threads, 1, 1024);
     const kvCacheType = checkOneOf("kvCacheType", opts.kvCacheType ?? "f16", ["f16", "f32", "q8_0"] as const);
     const flash = opts.flashAttention ?? (kvCacheType === "f32" ? false : "auto");
     if (flash !== "auto") checkBoolean("flashAttention", flash);
