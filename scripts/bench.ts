@@ -163,6 +163,8 @@ async function runCase(name: Case, w: Workload, lib: typeof Library): Promise<Ca
             const context = await model.createContext({ batchTokens: UPPER_BATCH_TOKENS });
             const raw: number[] = [];
             for (let i = 0; i < 7; i++) {
+                // From idle too: back to back, llama.cpp's threads are still spinning and its caches warm (~20% faster).
+                await new Promise((resolve) => setTimeout(resolve, 100));
                 const start = performance.now();
                 await context.embedBatch([Int32Array.from(w.shortTokens[i]!)]);
                 raw.push(performance.now() - start);
@@ -368,8 +370,19 @@ async function prepareWorkload(quick: boolean, { loadEngineModel }: typeof Libra
 }
 
 function spawnCase(name: Case, workloadPath: string, verbose: boolean, fromSource: boolean): Promise<CaseResult> {
+    return spawnChild(name, ["--import", "tsx", THIS_FILE, "--child", name, "--workload", workloadPath, ...(fromSource ? ["--from-src"] : [])], verbose);
+}
+
+/** The library's peak RSS in a plain node process on dist/ (scripts/bench/peak-rss.mjs), without the harness's tsx. */
+async function spawnPeakRss(workloadPath: string, workers: number, verbose: boolean): Promise<number> {
+    const script = join(REPO_ROOT, "scripts", "bench", "peak-rss.mjs");
+    const result = await spawnChild(`peak RSS, ${workers} worker(s)`, [script, workloadPath, String(workers), join(REPO_ROOT, "dist", "index.js")], verbose);
+    return result.peakRssMb;
+}
+
+function spawnChild<T extends { peakRssMb: number }>(name: string, args: string[], verbose: boolean): Promise<T> {
     return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", THIS_FILE, "--child", name, "--workload", workloadPath, ...(fromSource ? ["--from-src"] : [])], {
+        const child = spawn(process.execPath, args, {
             cwd: REPO_ROOT,
             stdio: ["ignore", "pipe", verbose ? "inherit" : "pipe"],
         });
@@ -385,7 +398,7 @@ function spawnCase(name: Case, workloadPath: string, verbose: boolean, fromSourc
                 return;
             }
             if (stderr.includes("falling back to building from source")) reject(new Error(`${name}: node-llama-cpp tried to build llama.cpp from source`));
-            resolvePromise(JSON.parse(line.slice(RESULT_PREFIX.length)) as CaseResult);
+            resolvePromise(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
         });
     });
 }
@@ -436,6 +449,7 @@ async function main(): Promise<number> {
     console.log(`models: ${relative(REPO_ROOT, workload.embeddingModel)} (${f(modelMb.embedding, 0)} MB), ${relative(REPO_ROOT, workload.rerankModel)} (${f(modelMb.reranker, 0)} MB)`);
     console.log(`texts: ${workload.short.length} short (${sum(workload.shortTokens)} tokens), ${workload.emails.length} e-mails of 200-400 tokens (${sum(workload.emailTokens)} tokens), 1 query x ${workload.documents.length} documents of 100-400 tokens`);
     const results: Partial<Record<Case, CaseResult>> = {};
+    const libraryRss = { oneWorker: Number.NaN, twoWorkers: Number.NaN };
     try {
         for (const name of only ?? CASES) {
             process.stdout.write(`  running ${name} ...`);
@@ -443,10 +457,17 @@ async function main(): Promise<number> {
             results[name] = await spawnCase(name, workloadPath, values.verbose === true, fromSource);
             process.stdout.write(` ${f((performance.now() - started) / 1000)} s\n`);
         }
+        if (!fromSource && (only === undefined || only.includes("ours-embed"))) {
+            process.stdout.write("  running peak RSS, plain node ...");
+            const started = performance.now();
+            libraryRss.oneWorker = await spawnPeakRss(workloadPath, 1, values.verbose === true);
+            libraryRss.twoWorkers = await spawnPeakRss(workloadPath, 2, values.verbose === true);
+            process.stdout.write(` ${f((performance.now() - started) / 1000)} s\n`);
+        }
     } finally {
         rmSync(dir, { recursive: true, force: true });
     }
-    const report = summarize(results, modelMb);
+    const report = summarize(results, modelMb, libraryRss);
     const out = values.json ?? join(REPO_ROOT, ".bench", `bench-${date.toISOString().replace(/[:.]/g, "-")}.json`);
     mkdirSync(join(out, ".."), { recursive: true });
     writeFileSync(out, JSON.stringify({ date: date.toISOString(), machine, models: modelMb, build: results["ours-embed"]?.libraries, workload: { short: workload.short.length, emails: workload.emails.length, documents: workload.documents.length }, results, report }, null, 2));
@@ -454,7 +475,11 @@ async function main(): Promise<number> {
     return 0;
 }
 
-function summarize(r: Partial<Record<Case, CaseResult>>, modelMb: { embedding: number; reranker: number }): Record<string, unknown> {
+function summarize(
+    r: Partial<Record<Case, CaseResult>>,
+    modelMb: { embedding: number; reranker: number },
+    libraryRss: { oneWorker: number; twoWorkers: number },
+): Record<string, unknown> {
     const tps = (result: CaseResult | undefined, key: string) => (result?.[key] as Throughput | undefined)?.tokensPerSecond ?? Number.NaN;
     const report: Record<string, unknown> = {};
     const ours = r["ours-embed"], nlc = r["nlc-embed"], upper = r["upper-embed"];
@@ -503,11 +528,12 @@ function summarize(r: Partial<Record<Case, CaseResult>>, modelMb: { embedding: n
     if (invariance !== undefined) console.log(`  batch invariance: worst cosine alone vs in a batch ${invariance.toFixed(7)} (>= 0.99999: ${verdict(invariance >= 0.99999)})`);
 
     console.log("\npeak RSS (MB)");
-    const rss1 = ours?.peakRssMb ?? Number.NaN, rss2 = r["ours-embed-2-workers"]?.peakRssMb ?? Number.NaN;
-    console.log(`  qwen3-embedding, 1 worker: ${f(rss1, 0)} = model file ${f(modelMb.embedding, 0)} + ${f(rss1 - modelMb.embedding, 0)} (<= +300: ${verdict(rss1 - modelMb.embedding <= 300)})`);
-    console.log(`  qwen3-embedding, 2 workers: ${f(rss2, 0)}: the second worker adds ${f(rss2 - rss1, 0)} (<= 150: ${verdict(rss2 - rss1 <= 150)})`);
-    console.log(`  node-llama-cpp embedding: ${f(nlc?.peakRssMb ?? Number.NaN, 0)}; reranking: ours ${f(r["ours-rerank"]?.peakRssMb ?? Number.NaN, 0)}, node-llama-cpp ${f(r["nlc-rerank"]?.peakRssMb ?? Number.NaN, 0)}`);
-    report["peakRssMb"] = { oneWorker: rss1, twoWorkers: rss2, modelFile: modelMb.embedding };
+    const { oneWorker: rss1, twoWorkers: rss2 } = libraryRss;
+    console.log(`  qwen3-embedding in plain node, 1 worker: ${f(rss1, 0)} = model file ${f(modelMb.embedding, 0)} + ${f(rss1 - modelMb.embedding, 0)} (<= +300: ${verdict(rss1 - modelMb.embedding <= 300)})`);
+    console.log(`  qwen3-embedding in plain node, 2 workers: ${f(rss2, 0)}: the second worker adds ${f(rss2 - rss1, 0)} (<= 150: ${verdict(rss2 - rss1 <= 150)})`);
+    const harness = (name: Case) => f(r[name]?.peakRssMb ?? Number.NaN, 0);
+    console.log(`  in the benchmark's tsx processes (+~37 MB of tsx): embedding ours ${harness("ours-embed")} (2 workers ${harness("ours-embed-2-workers")}), node-llama-cpp ${harness("nlc-embed")}; reranking ours ${harness("ours-rerank")}, node-llama-cpp ${harness("nlc-rerank")}`);
+    report["peakRssMb"] = { oneWorker: rss1, twoWorkers: rss2, modelFile: modelMb.embedding, harness: { ours: r["ours-embed"]?.peakRssMb, nlc: nlc?.peakRssMb } };
 
     const sweep = r["ours-sweep"]?.["sweep"] as { batchTokens: number; flashAttention: boolean; short: Throughput; emails: Throughput }[] | undefined;
     if (sweep) {
