@@ -9,6 +9,7 @@ import type { StoredItem, VectorStore } from "../store/vector-store.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
 import { checkOptionalReranker, checkStore } from "./application-options.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
+import { retrieveThenRerank, type RetrievalSource } from "./retrieve-then-rerank.js";
 
 export interface CreateMemoryOptions {
     embedder: Embedder;
@@ -79,18 +80,16 @@ const LIST_OPTIONS = ["userId", "filter", "limit", "offset"] as const;
  */
 export class Memory {
     readonly namespace: string;
+    readonly #source: RetrievalSource;
     readonly #store: VectorStore;
     readonly #cache: EmbeddingCache;
-    readonly #reranker: Reranker | undefined;
-    readonly #instruction: string;
 
     /** @internal */
-    constructor(store: VectorStore, cache: EmbeddingCache, reranker: Reranker | undefined, namespace: string, instruction: string) {
-        this.#store = store;
-        this.#cache = cache;
-        this.#reranker = reranker;
-        this.namespace = namespace;
-        this.#instruction = instruction;
+    constructor(source: RetrievalSource) {
+        this.#source = source;
+        this.#store = source.store;
+        this.#cache = source.cache;
+        this.namespace = source.namespace;
     }
 
     /** Stores one memory for a user (or updates it: same id). */
@@ -132,23 +131,9 @@ export class Memory {
         const rerank = opts.rerank === undefined ? false : checkBoolean("rerank", opts.rerank);
         const rerankTopK = opts.rerankTopK === undefined ? Math.max(topK, 20) : checkInteger("rerankTopK", opts.rerankTopK, topK, 1000);
         const signal = checkAbortSignal("signal", opts.signal);
-        if (rerank && this.#reranker === undefined) throw new InvalidOptionError("rerank: true needs a reranker; pass one to createMemory({ reranker })");
-        const vector = await this.#cache.embedQuery(query, { instruction: this.#instruction, ...(signal === undefined ? {} : { signal }) });
-        const hits = await this.#store.search(this.namespace, vector, {
-            topK: rerank ? rerankTopK : topK,
-            userId,
-            ...(opts.filter === undefined ? {} : { filter: opts.filter }),
-        });
-        if (!rerank || hits.length === 0) return hits.map((hit) => ({ ...toMemory(hit), score: hit.score, similarity: hit.score }));
-        const { results } = await this.#reranker!.rerank(query, hits.map((hit) => hit.text), {
-            instruction: this.#instruction,
-            topN: topK,
-            ...(signal === undefined ? {} : { signal }),
-        });
-        return results.map((result) => {
-            const hit = hits[result.index]!;
-            return { ...toMemory(hit), score: result.score, similarity: hit.score };
-        });
+        if (rerank && this.#source.reranker === undefined) throw new InvalidOptionError("rerank: true needs a reranker; pass one to createMemory({ reranker })");
+        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, userId, filter: opts.filter, signal });
+        return ranked.map(({ hit, score, similarity }) => ({ ...toMemory(hit), score, similarity }));
     }
 
     async get(id: string, options: { userId: string }): Promise<MemoryItem | undefined> {
@@ -205,5 +190,5 @@ export async function createMemory(options: CreateMemoryOptions): Promise<Memory
     const instruction = opts.instruction === undefined ? TASK_INSTRUCTIONS["memory-retrieval"] : checkString("instruction", opts.instruction, { allowEmpty: false });
     const cache = await createEmbeddingCache({ embedder: opts.embedder, store, ...(opts.dimensions === undefined ? {} : { dimensions: opts.dimensions }) });
     await store.ensureNamespace(namespace, { model: cache.fingerprint, dimensions: cache.dimensions });
-    return new Memory(store, cache, reranker, namespace, instruction);
+    return new Memory({ store, cache, reranker, namespace, instruction });
 }

@@ -9,6 +9,7 @@ import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, check
 import { checkOptionalReranker, checkStore } from "./application-options.js";
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexResult } from "./document-indexer.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
+import { retrieveThenRerank, type RetrievalSource } from "./retrieve-then-rerank.js";
 
 export interface CreateSearchIndexOptions {
     embedder: Embedder;
@@ -55,18 +56,16 @@ const SEARCH_OPTIONS = ["topK", "rerankTopK", "rerank", "filter", "signal"] as c
 /** Semantic search over a namespace of documents: index, then retrieve (and rerank). Create with `createSearchIndex`. */
 export class SearchIndex {
     readonly namespace: string;
+    readonly #source: RetrievalSource;
     readonly #store: VectorStore;
     readonly #cache: EmbeddingCache;
-    readonly #reranker: Reranker | undefined;
-    readonly #instruction: string;
 
     /** @internal */
-    constructor(store: VectorStore, cache: EmbeddingCache, reranker: Reranker | undefined, namespace: string, instruction: string) {
-        this.#store = store;
-        this.#cache = cache;
-        this.#reranker = reranker;
-        this.namespace = namespace;
-        this.#instruction = instruction;
+    constructor(source: RetrievalSource) {
+        this.#source = source;
+        this.#store = source.store;
+        this.#cache = source.cache;
+        this.namespace = source.namespace;
     }
 
     /**
@@ -82,19 +81,12 @@ export class SearchIndex {
         checkString("query", query);
         const opts = checkOptionsObject<SearchOptions>("search options", options, SEARCH_OPTIONS);
         const topK = opts.topK === undefined ? 10 : checkInteger("topK", opts.topK, 1, 1000);
-        const rerank = (opts.rerank === undefined ? true : checkBoolean("rerank", opts.rerank)) && this.#reranker !== undefined;
-        if (opts.rerank === true && this.#reranker === undefined) throw new InvalidOptionError("rerank: true needs a reranker; pass one to createSearchIndex({ reranker })");
+        const rerank = (opts.rerank === undefined ? true : checkBoolean("rerank", opts.rerank)) && this.#source.reranker !== undefined;
+        if (opts.rerank === true && this.#source.reranker === undefined) throw new InvalidOptionError("rerank: true needs a reranker; pass one to createSearchIndex({ reranker })");
         const rerankTopK = opts.rerankTopK === undefined ? Math.max(topK, 100) : checkInteger("rerankTopK", opts.rerankTopK, topK, 1000);
         const signal = checkAbortSignal("signal", opts.signal);
-        const vector = await this.#cache.embedQuery(query, { instruction: this.#instruction, ...(signal === undefined ? {} : { signal }) });
-        const hits = await this.#store.search(this.namespace, vector, { topK: rerank ? rerankTopK : topK, ...(opts.filter === undefined ? {} : { filter: opts.filter }) });
-        if (!rerank || hits.length === 0) return hits.map((hit) => toResult(hit, hit.score, hit.score));
-        const { results } = await this.#reranker!.rerank(query, hits.map((hit) => hit.text), {
-            instruction: this.#instruction,
-            topN: topK,
-            ...(signal === undefined ? {} : { signal }),
-        });
-        return results.map((result) => toResult(hits[result.index]!, result.score, hits[result.index]!.score));
+        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, filter: opts.filter, signal });
+        return ranked.map(({ hit, score, similarity }) => toResult(hit, score, similarity));
     }
 
     /** Documents by id, in the order asked (unknown ids left out). */
@@ -135,5 +127,5 @@ export async function createSearchIndex(options: CreateSearchIndexOptions): Prom
     } else {
         await store.requireNamespace(namespace, { model: cache.fingerprint, dimensions: cache.dimensions });
     }
-    return new SearchIndex(store, cache, reranker, namespace, instruction);
+    return new SearchIndex({ store, cache, reranker, namespace, instruction });
 }

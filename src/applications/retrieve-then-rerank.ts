@@ -1,0 +1,46 @@
+import type { Reranker } from "../reranker.js";
+import type { MetadataFilter } from "../store/metadata-filter.js";
+import type { SearchHit, VectorStore } from "../store/vector-store.js";
+import type { EmbeddingCache } from "./embedding-cache.js";
+
+/** What one namespace of an application searches with. */
+export interface RetrievalSource {
+    store: VectorStore;
+    cache: EmbeddingCache;
+    reranker: Reranker | undefined;
+    namespace: string;
+    /** Query-side instruction, for the embedding and the reranker alike. */
+    instruction: string;
+}
+
+/** Options already validated by the caller; `rerank` true only with a reranker. */
+export interface RetrievalOptions {
+    topK: number;
+    rerank: boolean;
+    rerankTopK: number;
+    userId?: string | undefined;
+    filter?: MetadataFilter | undefined;
+    signal?: AbortSignal | undefined;
+}
+
+/** A stored hit with its final score (the reranker's, or the similarity) and its vector similarity. */
+export interface RankedHit {
+    hit: SearchHit;
+    score: number;
+    similarity: number;
+}
+
+/** Nearest `topK` by vector, or the nearest `rerankTopK` reranked down to `topK`. Best first. */
+export async function retrieveThenRerank(source: RetrievalSource, query: string, options: RetrievalOptions): Promise<RankedHit[]> {
+    const { topK, rerank, rerankTopK, userId, filter, signal } = options;
+    const withSignal = signal === undefined ? {} : { signal };
+    const vector = await source.cache.embedQuery(query, { instruction: source.instruction, ...withSignal });
+    const hits = await source.store.search(source.namespace, vector, {
+        topK: rerank ? rerankTopK : topK,
+        ...(userId === undefined ? {} : { userId }),
+        ...(filter === undefined ? {} : { filter }),
+    });
+    if (!rerank || hits.length === 0) return hits.map((hit) => ({ hit, score: hit.score, similarity: hit.score }));
+    const { results } = await source.reranker!.rerank(query, hits.map((hit) => hit.text), { instruction: source.instruction, topN: topK, ...withSignal });
+    return results.map((result) => ({ hit: hits[result.index]!, score: result.score, similarity: hits[result.index]!.score }));
+}
