@@ -236,7 +236,10 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
             alone.slots.push_back({s, lengths[s]});
             alone.end = s + 1;
             alone.tokens = lengths[s];
-            if (auto status = decodeLayout(nullptr, alone, tokens, offsets, output, out); status.failed()) return status;
+            RunStatus status;
+            llama_context* ctx = mainContextFor(alone.tokens, status);
+            if (ctx == nullptr) return status;
+            if (status = decodeLayout(ctx, mainDecodeTokens_, alone, tokens, offsets, output, out); status.failed()) return status;
         }
         for (size_t start = 0; start < shortLengths.size();) {
             DecodeLayout layout = planDecode(shortLengths, start, shortBatchTokens_, std::min<size_t>(maxSeqs, shortBatchTokens_), options_.sequenceAlignment);
@@ -244,33 +247,33 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
             for (DecodeSlot& slot : layout.slots) {
                 if (slot.sequence != DecodeSlot::kFiller) slot.sequence = shortIndex[slot.sequence];
             }
-            if (auto status = decodeLayout(shortCtx_, layout, tokens, offsets, output, out); status.failed()) return status;
+            if (auto status = decodeLayout(shortCtx_, shortBatchTokens_, layout, tokens, offsets, output, out); status.failed()) return status;
         }
     } else {
         for (size_t start = 0; start < lengths.size();) {
-            const DecodeLayout layout = planDecode(lengths, start, info_.batchTokens, maxSeqs, options_.sequenceAlignment);
+            const DecodeLayout layout = planDecode(lengths, start, mainDecodeTokens_, maxSeqs, options_.sequenceAlignment);
             start = layout.end;
-            if (auto status = decodeLayout(nullptr, layout, tokens, offsets, output, out); status.failed()) return status;
+            RunStatus status;
+            llama_context* ctx = mainContextFor(layout.tokens, status);
+            if (ctx == nullptr) return status;
+            if (status = decodeLayout(ctx, mainDecodeTokens_, layout, tokens, offsets, output, out); status.failed()) return status;
         }
     }
     api.llama_memory_clear(api.llama_get_memory(ctx_), false);
     return {};
 }
 
-// `ctx` null: the main context, or for a sequence longer than a decode, a context of its size, fed in equal chunks
-// with continuing positions (equal, so no chunk falls under the 64 tokens of flash attention's tiled kernel).
-RunStatus BatchContext::decodeLayout(llama_context* ctx, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
-                                     const std::vector<size_t>& offsets, Output output, float* out) {
+// The main context, or for more tokens than its cells, a context of their size for this call.
+llama_context* BatchContext::mainContextFor(size_t tokens, RunStatus& status) {
+    return tokens > mainCells_ ? longContext(tokens, status) : ctx_;
+}
+
+// A layout longer than `budget` (one sequence) is fed in equal chunks with continuing positions (equal, so no chunk
+// falls under the 64 tokens of flash attention's tiled kernel).
+RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t budget, const DecodeLayout& layout,
+                                     const std::vector<int32_t>& tokens, const std::vector<size_t>& offsets, Output output,
+                                     float* out) {
     const auto& api = llama();
-    const uint32_t budget = ctx == shortCtx_ && ctx != nullptr ? shortBatchTokens_ : mainDecodeTokens_;
-    if (ctx == nullptr) {
-        ctx = ctx_;
-        if (layout.tokens > mainCells_) {
-            RunStatus status;
-            ctx = longContext(layout.tokens, status);
-            if (ctx == nullptr) return status;
-        }
-    }
     const size_t chunks = (layout.tokens + budget - 1) / budget;
     const size_t chunkTokens = (layout.tokens + chunks - 1) / chunks;
     // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.

@@ -90,8 +90,9 @@ private:
     };
     static llama_context* createLlamaContext(BatchContext* self, const ContextOptions& options, const LlamaContextShape& shape,
                                              std::string& error);
-    RunStatus decodeLayout(llama_context* ctx, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
+    RunStatus decodeLayout(llama_context* ctx, uint32_t budget, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
                            const std::vector<size_t>& offsets, Output output, float* out);
+    llama_context* mainContextFor(size_t tokens, RunStatus& status);
 
     std::shared_ptr<LoadedModel> model_;
     ContextOptions options_;
