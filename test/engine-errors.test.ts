@@ -125,6 +125,9 @@ describe("options", () => {
         await expect(model.createContext({ batchTokens: 64, maxSequences: 65 })).rejects.toThrow(
             "Expected an integer between 1 and 64 for maxSequences but received number 65",
         );
+        await expect(model.createContext({ sequenceAlignment: 300 })).rejects.toThrow(
+            "Expected an integer between 0 and 256 for sequenceAlignment but received number 300",
+        );
         await expect(model.createContext({ kvCacheType: "q4_0" as never })).rejects.toThrow(
             'Expected one of "f16", "f32", "q8_0" for kvCacheType but received the string "q4_0"',
         );
