@@ -236,6 +236,8 @@ describe.each(BACKENDS)("store on %s", (kind) => {
         const vectors = randomUnitVectors(5, DIMS, 31);
         for (let index = 0; index < 5; index++) {
             await store.upsert("paging", [{ id: `p${index}`, text: `page ${index}`, userId: "u", embedding: vectors[index]! }]);
+            // Distinct creation times: within one clock tick the store orders by id ("newest first, then by id").
+            await new Promise((resolve) => setTimeout(resolve, 5));
         }
         const all = await store.list("paging", { userId: "u" });
         expect(all.map((item) => item.id)).toEqual(["p4", "p3", "p2", "p1", "p0"]);

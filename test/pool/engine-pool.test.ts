@@ -43,7 +43,8 @@ describe("engine worker pool", () => {
             const [first] = pool.threads;
             const sequences = Array.from({ length: 64 }, (_, i) => Int32Array.from({ length: 200 }, (_, j) => 100 + ((i * 7 + j) % 5000)));
             const running = pool.runBatch("embed", sequences, new AbortController().signal).catch((error: unknown) => error);
-            setTimeout(() => void first!.terminate(), 100);
+            // The idle worker takes the task as it is posted: terminating it right after cannot miss the batch.
+            setImmediate(() => void first!.terminate());
             const error = await running;
             expect(error).toBeInstanceOf(WorkerError);
             expect((error as Error).message).toMatch(/^An engine worker stopped while running this batch; it is being replaced, so retry the call \(/);
