@@ -1,4 +1,5 @@
 import { NativeLoadError } from "../errors.js";
+import { resolvePackage, runInShortLivedThread } from "../short-lived-thread.js";
 import { loadNativeAddon } from "./native-addon.js";
 
 /** Which llama.cpp backend build to bind: node-llama-cpp picks the best available for "auto". */
@@ -17,8 +18,6 @@ export interface LlamaLibrary {
 }
 
 let bound: Promise<LlamaLibrary> | undefined;
-// node-llama-cpp's Llama instance owns the loaded binding; keeping it referenced keeps its libraries in place.
-let keptLlama: unknown;
 
 /**
  * Binds the addon to one llama.cpp build for the whole process. The first call decides: an explicit
@@ -48,14 +47,7 @@ async function bind({ gpu = "auto", libraryPath }: { gpu?: GpuOption; libraryPat
 
     let llama: { gpu: string | false; buildType: string; cpuMathCores: number };
     try {
-        const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
-        llama = await getLlama({
-            gpu,
-            build: "never",
-            progressLogs: false,
-            skipDownload: true,
-            logLevel: LlamaLogLevel.error,
-        });
+        llama = await resolveBuildInShortLivedThread(gpu);
     } catch (error) {
         throw new NativeLoadError(
             [
@@ -69,7 +61,6 @@ async function bind({ gpu = "auto", libraryPath }: { gpu?: GpuOption; libraryPat
             { cause: error },
         );
     }
-    keptLlama = llama;
     const result = initAddon(() => addon.init());
     return { ...result, gpu: llama.gpu, buildType: llama.buildType, mathCores: llama.cpuMathCores };
 }
@@ -80,4 +71,17 @@ function initAddon(init: () => { libraryPath: string; gpuOffloadSupported: boole
     } catch (error) {
         throw new NativeLoadError(`Could not bind to the llama.cpp library: ${(error as Error).message}`, { cause: error });
     }
+}
+
+/**
+ * node-llama-cpp picks and loads the build (its getLlama) in a thread that then ends: the libraries it loaded stay
+ * in the process for the addon to bind, and its module graph (~30 MB of heap) leaves with the thread.
+ */
+function resolveBuildInShortLivedThread(gpu: GpuOption): Promise<{ gpu: string | false; buildType: string; cpuMathCores: number }> {
+    const body = `async ({ gpu }, importModule) => {
+        const { getLlama, LlamaLogLevel } = await importModule("node-llama-cpp");
+        const llama = await getLlama({ gpu, build: "never", progressLogs: false, skipDownload: true, logLevel: LlamaLogLevel.error });
+        return { gpu: llama.gpu, buildType: llama.buildType, cpuMathCores: llama.cpuMathCores };
+    }`;
+    return runInShortLivedThread(body, { gpu }, { "node-llama-cpp": resolvePackage("node-llama-cpp") });
 }

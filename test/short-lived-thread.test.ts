@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { inspectGguf } from "../src/index.js";
+import { resolvePackage, runInShortLivedThread } from "../src/short-lived-thread.js";
+import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
+
+describe("runInShortLivedThread", () => {
+    it("answers with what the function returned, bigints and packages of this one included", async () => {
+        const body = `async ({ n }, importModule) => {
+            const { GGUFValueType } = await importModule("@huggingface/gguf");
+            return { doubled: n * 2n, hasTypes: typeof GGUFValueType.STRING === "number" };
+        }`;
+        const value = await runInShortLivedThread(body, { n: 21n }, { "@huggingface/gguf": resolvePackage("@huggingface/gguf") });
+        expect(value).toEqual({ doubled: 42n, hasTypes: true });
+    });
+
+    it("rejects with the function's own error message", async () => {
+        const body = `async () => { throw new Error("the header is damaged"); }`;
+        await expect(runInShortLivedThread(body, {}, {})).rejects.toThrow("the header is damaged");
+    });
+
+    it("rejects, naming the exit code, when the thread ends without answering", async () => {
+        const body = `async () => { process.exit(3); }`;
+        await expect(runInShortLivedThread(body, {}, {})).rejects.toThrow("the helper thread exited with code 3 before answering");
+    });
+});
+
+describe("inspectGguf in a thread of its own", () => {
+    it("still counts the vocabulary it leaves behind", async () => {
+        const inspection = await inspectGguf(await ensureFixtureModel({ kind: "embedding", size: "tiny" }));
+        // The real Qwen3 tokenizer's 151,643 tokens plus the fixture's padding to the model's vocabulary rows.
+        expect(inspection.vocabularySize).toBe(151_936);
+        expect(inspection.architecture).toBe("qwen3");
+        expect(inspection.tensorCount).toBeGreaterThan(0);
+    });
+});
