@@ -3,7 +3,8 @@
  * engine), node-llama-cpp one text at a time (LlamaEmbeddingContext / LlamaRankingContext, configured as a
  * knowledgeable user would: threads = physical cores, batch >= the longest input, flash attention), and the upper
  * bound (the same llama.cpp build decoding one 512-token sequence, output at the last token only). Every engine runs
- * in a fresh child process on the same texts; the parent prints ratios and writes a JSON result.
+ * in a fresh child process on the same texts; the parent prints ratios and writes a JSON result. Against the upper
+ * bound, the ratios come from this library and the bound alternating in one process over the same texts again.
  *
  *   npm run bench -- [--quick] [--json out.json] [--verbose]
  */
@@ -27,6 +28,8 @@ const RESULT_PREFIX = "BENCH_RESULT ";
 const THIS_FILE = fileURLToPath(import.meta.url);
 const COST_LENGTHS = [32, 128, 512, 2048, 8192];
 const CONCURRENCY = [1, 8, 64];
+// The rerank documents, alternating with the upper bound: every document again, in this many calls.
+const RERANK_SLICES = 4;
 
 interface Workload {
     embeddingModel: string;
@@ -209,17 +212,22 @@ async function runCase(name: Case, w: Workload, lib: typeof Library): Promise<Ca
             const upperModel = await loadEngineModel(w.rerankModel);
             const upperContext = await upperModel.createContext({ batchTokens: UPPER_BATCH_TOKENS });
             const upperSequence = Int32Array.from(w.longTokens.slice(0, UPPER_TOKENS));
-            const some = w.documents.slice(0, 30);
-            let someTokens = 0;
+            // The machine's speed drifts between processes: every document again, in slices, each slice followed by the
+            // upper bound, in this one process.
+            const slices = Array.from({ length: RERANK_SLICES }, (_, i) =>
+                w.documents.slice(Math.floor((i * w.documents.length) / RERANK_SLICES), Math.floor(((i + 1) * w.documents.length) / RERANK_SLICES)));
+            let slice = 0;
             const interleaved = await interleave(
                 async () => {
+                    const documents = slices[slice++]!;
                     const clock = startClock();
-                    someTokens = (await reranker.rerank(w.query, some)).totalTokens;
-                    return throughput(someTokens, some.length, clock.stop());
+                    const tokens = (await reranker.rerank(w.query, documents)).totalTokens;
+                    return throughput(tokens, documents.length, clock.stop());
                 },
                 () => measure(UPPER_TOKENS * w.upperRepeats, w.upperRepeats, async () => {
                     for (let i = 0; i < w.upperRepeats; i++) await upperContext.rankBatch([upperSequence]);
                 }),
+                RERANK_SLICES,
             );
             upperContext.dispose();
             upperModel.dispose();
@@ -491,14 +499,16 @@ function summarize(
     const shortOne = tps(ours, "shortOneCall"), shortConc = tps(ours, "shortConcurrent"), shortNlc = tps(nlc, "shortOneCall");
     row("64 short texts, one call", shortOne, shortNlc, upperTps, [texts(ours, "shortOneCall"), texts(nlc, "shortOneCall")], `${f(shortOne / shortNlc, 2)}x nlc (>= 1.5: ${verdict(shortOne / shortNlc >= 1.5)})`);
     row("64 short texts, 64 concurrent calls", shortConc, shortNlc, upperTps, [texts(ours, "shortConcurrent"), texts(nlc, "shortOneCall")], `${f(shortConc / shortNlc, 2)}x nlc (>= 1.5: ${verdict(shortConc / shortNlc >= 1.5)})`);
+    // Against the upper bound, the verdict comes from the alternating measurement in one process (every text again, in
+    // turn with the bound): between processes this machine's speed drifts by 10-20%, more than the margin measured.
     const emails = tps(ours, "emails"), emailsNlc = tps(nlc, "emails");
     row("e-mails of 200-400 tokens, one call", emails, emailsNlc, upperTps, [texts(ours, "emails"), texts(nlc, "emails")],
-        `${f(emails / upperTps, 2)}x bound (>= 0.95: ${verdict(emails / upperTps >= 0.95)}), ${f(emails / emailsNlc, 2)}x nlc (>= 1.15: ${verdict(emails / emailsNlc >= 1.15)})`);
+        `${f(emails / emailsNlc, 2)}x nlc (>= 1.15: ${verdict(emails / emailsNlc >= 1.15)}); ${f(emails / upperTps, 2)}x bound across processes`);
     const rr = tps(r["ours-rerank"], "rerank"), rrNlc = tps(r["nlc-rerank"], "rerank"), rrUpper = tps(r["upper-rerank"], "upper");
     row("rerank 1 query x documents", rr, rrNlc, rrUpper, [texts(r["ours-rerank"], "rerank"), texts(r["nlc-rerank"], "rerank")],
-        `${f(rr / rrUpper, 2)}x bound (>= 0.95: ${verdict(rr / rrUpper >= 0.95)}), ${f(rr / rrNlc, 2)}x nlc rankAll (>= 1.15: ${verdict(rr / rrNlc >= 1.15)})`);
+        `${f(rr / rrNlc, 2)}x nlc rankAll (>= 1.15: ${verdict(rr / rrNlc >= 1.15)}); ${f(rr / rrUpper, 2)}x bound across processes`);
     const inter = (result: CaseResult | undefined) => result?.["interleaved"] as { ours: Throughput; upper: Throughput; ratio: number } | undefined;
-    for (const [label, entry] of [["e-mails", inter(ours)], ["rerank (30 documents)", inter(r["ours-rerank"])]] as const) {
+    for (const [label, entry] of [["e-mails", inter(ours)], [`rerank (every document, ${RERANK_SLICES} slices)`, inter(r["ours-rerank"])]] as const) {
         if (entry) console.log(`  ${label}, alternating with the upper bound in one process: ${f(entry.ours.tokensPerSecond)} vs ${f(entry.upper.tokensPerSecond)} tok/s = ${f(entry.ratio, 2)}x bound (>= 0.95: ${verdict(entry.ratio >= 0.95)})`);
     }
     report["interleaved"] = { emails: inter(ours)?.ratio, rerank: inter(r["ours-rerank"])?.ratio };
