@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { inspectGguf } from "../src/index.js";
-import { resolvePackage, runInShortLivedThread } from "../src/short-lived-thread.js";
+import { runInShortLivedThread } from "../src/short-lived-thread.js";
 import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
 
 describe("runInShortLivedThread", () => {
@@ -9,18 +9,18 @@ describe("runInShortLivedThread", () => {
             const { GGUFValueType } = await importModule("@huggingface/gguf");
             return { doubled: n * 2n, hasTypes: typeof GGUFValueType.STRING === "number" };
         }`;
-        const value = await runInShortLivedThread(body, { n: 21n }, { "@huggingface/gguf": resolvePackage("@huggingface/gguf") });
+        const value = await runInShortLivedThread(body, { n: 21n }, ["@huggingface/gguf"]);
         expect(value).toEqual({ doubled: 42n, hasTypes: true });
     });
 
     it("rejects with the function's own error message", async () => {
         const body = `async () => { throw new Error("the header is damaged"); }`;
-        await expect(runInShortLivedThread(body, {}, {})).rejects.toThrow("the header is damaged");
+        await expect(runInShortLivedThread(body, {}, [])).rejects.toThrow("the header is damaged");
     });
 
     it("rejects, naming the exit code, when the thread ends without answering", async () => {
         const body = `async () => { process.exit(3); }`;
-        await expect(runInShortLivedThread(body, {}, {})).rejects.toThrow("the helper thread exited with code 3 before answering");
+        await expect(runInShortLivedThread(body, {}, [])).rejects.toThrow("the helper thread exited with code 3 before answering");
     });
 });
 

@@ -1,5 +1,5 @@
 import { NativeLoadError } from "../errors.js";
-import { resolvePackage, runInShortLivedThread } from "../short-lived-thread.js";
+import { runInShortLivedThread } from "../short-lived-thread.js";
 import { loadNativeAddon } from "./native-addon.js";
 
 /** Which llama.cpp backend build to bind: node-llama-cpp picks the best available for "auto". */
@@ -83,5 +83,5 @@ function resolveBuildInShortLivedThread(gpu: GpuOption): Promise<{ gpu: string |
         const llama = await getLlama({ gpu, build: "never", progressLogs: false, skipDownload: true, logLevel: LlamaLogLevel.error });
         return { gpu: llama.gpu, buildType: llama.buildType, cpuMathCores: llama.cpuMathCores };
     }`;
-    return runInShortLivedThread(body, { gpu }, { "node-llama-cpp": resolvePackage("node-llama-cpp") });
+    return runInShortLivedThread(body, { gpu }, ["node-llama-cpp"]);
 }

@@ -1,7 +1,7 @@
 import { open, stat } from "node:fs/promises";
 import type { GGUFParseOutput } from "@huggingface/gguf";
 import { ModelFileError, UnsupportedModelError } from "../errors.js";
-import { resolvePackage, runInShortLivedThread } from "../short-lived-thread.js";
+import { runInShortLivedThread } from "../short-lived-thread.js";
 import { GGML_TYPE_SIZES } from "./ggml-type-sizes.js";
 
 export type PoolingType = "none" | "mean" | "cls" | "last" | "rank" | "unspecified";
@@ -162,5 +162,5 @@ function readGgufHeader(path: string): Promise<GgufHeader> {
         }
         return { metadata, arrayLengths, tensorInfos: parsed.tensorInfos, tensorDataOffset: parsed.tensorDataOffset };
     }`;
-    return runInShortLivedThread<GgufHeader>(body, { path }, { "@huggingface/gguf": resolvePackage("@huggingface/gguf") });
+    return runInShortLivedThread<GgufHeader>(body, { path }, ["@huggingface/gguf"]);
 }
