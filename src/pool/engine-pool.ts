@@ -4,6 +4,7 @@ import type { LoadEngineModelOptions } from "../engine/engine-model.js";
 import type { GgufInspection } from "../models/gguf-inspection.js";
 import { Qwen3EmbeddingError, WorkerError } from "../errors.js";
 import type { BatchRunner, JobKind } from "../scheduler/batch-runner.js";
+import { createAbortFlag, raiseAbortFlag } from "./batch-abort-flag.js";
 import type { EngineWorkerData, EngineWorkerFailure, EngineWorkerInfo, EngineWorkerTask } from "./engine-worker.js";
 
 export interface EnginePoolOptions {
@@ -79,8 +80,8 @@ export class EnginePool implements BatchRunner {
             tokens.set(sequence, at);
             at += sequence.length;
         }
-        const abortFlag = new Int32Array(new SharedArrayBuffer(4));
-        const onAbort = () => Atomics.store(abortFlag, 0, 1);
+        const abortFlag = createAbortFlag();
+        const onAbort = () => raiseAbortFlag(abortFlag);
         if (signal.aborted) onAbort();
         signal.addEventListener("abort", onAbort, { once: true });
         try {

@@ -9,6 +9,7 @@ import type { GgufInspection } from "../models/gguf-inspection.js";
 import type { NativeContextInfo } from "../engine/native-addon.js";
 import { Qwen3EmbeddingError } from "../errors.js";
 import type { JobKind } from "../scheduler/batch-runner.js";
+import { watchAbortFlag } from "./batch-abort-flag.js";
 
 export interface EngineWorkerData {
     // Parsed once by the creating thread: parsing the tokenizer arrays again would cost each worker tens of MB of heap.
@@ -24,8 +25,6 @@ export type EngineWorkerTask =
 export type EngineWorkerInfo = NativeContextInfo & { threadId: number };
 
 export type EngineWorkerFailure = { code: string; message: string };
-
-const ABORT_POLL_MS = 5;
 
 async function start() {
     const { model: inspection, load, context: contextOptions } = workerData as EngineWorkerData;
@@ -53,9 +52,7 @@ async function start() {
             at += length;
         }
         const controller = new AbortController();
-        const poll = setInterval(() => {
-            if (Atomics.load(task.abortFlag, 0) !== 0) controller.abort();
-        }, ABORT_POLL_MS);
+        const stopWatching = watchAbortFlag(task.abortFlag, controller);
         try {
             const options = { signal: controller.signal };
             const rows = task.kind === "embed" ? await context.embedBatch(sequences, options) : await context.rankBatch(sequences, options);
@@ -63,7 +60,7 @@ async function start() {
         } catch (error) {
             return toFailure(error);
         } finally {
-            clearInterval(poll);
+            stopWatching();
         }
     };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cosineSimilarity, createEmbedder, createReranker, InvalidOptionError, WorkerError, type Embedder } from "../../src/index.js";
+import { AbortedError, cosineSimilarity, createEmbedder, createReranker, InvalidOptionError, WorkerError, type Embedder } from "../../src/index.js";
 import { loadNativeAddon } from "../../src/engine/native-addon.js";
 import { EnginePool } from "../../src/pool/engine-pool.js";
 import { inspectGguf } from "../../src/models/gguf-inspection.js";
@@ -51,6 +51,23 @@ describe("engine worker pool", () => {
             const rows = await pool.runBatch("embed", [Int32Array.of(1, 2, 3)], new AbortController().signal);
             expect(rows.length).toBe(pool.info.embeddingSize);
             expect(pool.threads[0]!.threadId).not.toBe(first!.threadId);
+        } finally {
+            await pool.close();
+        }
+    });
+
+    it("an abort reaches the batch running in the worker, which then serves the next call", async () => {
+        const pool = await EnginePool.start({ workers: 1, model: await inspectGguf(path), load: {}, context: { batchTokens: 256, contextSize: 4096 } });
+        try {
+            // Several hundred ms of decoding: the abort lands while the worker runs it (or, on a slow start, before).
+            const sequences = Array.from({ length: 256 }, (_, i) => Int32Array.from({ length: 200 }, (_, j) => 100 + ((i * 7 + j) % 5000)));
+            const controller = new AbortController();
+            const running = pool.runBatch("embed", sequences, controller.signal).catch((error: unknown) => error);
+            setTimeout(() => controller.abort(), 20);
+            expect(await running).toBeInstanceOf(AbortedError);
+            await expect(pool.runBatch("embed", sequences, AbortSignal.abort())).rejects.toBeInstanceOf(AbortedError);
+            const rows = await pool.runBatch("embed", [Int32Array.of(1, 2, 3)], new AbortController().signal);
+            expect(rows.length).toBe(pool.info.embeddingSize);
         } finally {
             await pool.close();
         }
