@@ -93,23 +93,14 @@ async function latency(concurrency: number, requests: number, texts: string[], t
     return { concurrency, requests, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), tokensPerSecond: tokens / seconds };
 }
 
-function mergeThroughput(list: Throughput[]): Throughput {
-    const tokens = list.reduce((total, t) => total + t.tokens, 0);
-    const texts = list.reduce((total, t) => total + t.texts, 0);
-    const seconds = list.reduce((total, t) => total + t.seconds, 0);
-    const cpuPercent = list.reduce((total, t) => total + t.cpuPercent * t.seconds, 0) / seconds;
-    return throughput(tokens, texts, { seconds, cpuPercent });
-}
-
 type Arm = (slice: number) => Promise<{ tokens: number; texts: number }>;
-type Alternated = Throughput & { slices: Throughput[] };
 
 /**
- * The arms run in turn on each slice, the first arm rotating from slice to slice; returns each arm's throughput over
- * all its slices. This machine's speed drifts by 10-20% between processes and over tens of seconds, so a ratio is
+ * The arms run in turn on each slice, the first arm rotating from slice to slice; returns each arm's throughput on
+ * every slice. This machine's speed drifts by 10-20% between processes and over tens of seconds, so a ratio is
  * only worth its margin between arms measured seconds apart.
  */
-async function alternate<K extends string>(slices: number, arms: Record<K, Arm>): Promise<Record<K, Alternated>> {
+async function alternate<K extends string>(slices: number, arms: Record<K, Arm>): Promise<Record<K, Throughput[]>> {
     const names = Object.keys(arms) as K[];
     const runs = new Map<K, Throughput[]>(names.map((name) => [name, []]));
     for (let slice = 0; slice < slices; slice++) {
@@ -120,7 +111,7 @@ async function alternate<K extends string>(slices: number, arms: Record<K, Arm>)
             runs.get(name)!.push(throughput(tokens, texts, clock.stop()));
         }
     }
-    return Object.fromEntries(names.map((name) => [name, { ...mergeThroughput(runs.get(name)!), slices: runs.get(name)! }])) as Record<K, Alternated>;
+    return Object.fromEntries(runs) as Record<K, Throughput[]>;
 }
 
 const sum = (sequences: number[][]) => sequences.reduce((total, sequence) => total + sequence.length, 0);
@@ -176,16 +167,12 @@ async function runCase(name: Case, w: Workload, lib: typeof Library): Promise<Ca
         }
         case "upper-embed":
         case "upper-rerank": {
-            const model = await loadEngineModel(name === "upper-embed" ? w.embeddingModel : w.rerankModel);
-            const context = await model.createContext({ batchTokens: UPPER_BATCH_TOKENS });
-            const sequence = Int32Array.from(w.longTokens.slice(0, UPPER_TOKENS));
-            const run = () => (name === "upper-embed" ? context.embedBatch([sequence]) : context.rankBatch([sequence]));
-            await run();
+            const upper = await upperBound(lib, w, name === "upper-embed" ? "embed" : "rank");
+            await upper.decode();
             const result = await measure(UPPER_TOKENS * w.upperRepeats, w.upperRepeats, async () => {
-                for (let i = 0; i < w.upperRepeats; i++) await run();
+                for (let i = 0; i < w.upperRepeats; i++) await upper.decode();
             });
-            context.dispose();
-            model.dispose();
+            upper.dispose();
             return { case: name, upper: result, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
         }
         case "ours-rerank": {
@@ -246,6 +233,21 @@ async function runCase(name: Case, w: Workload, lib: typeof Library): Promise<Ca
     }
 }
 
+/** The upper bound: the same llama.cpp build decoding one UPPER_TOKENS-token sequence, an output at its last token only. */
+async function upperBound({ loadEngineModel }: typeof Library, w: Workload, kind: "embed" | "rank") {
+    const model = await loadEngineModel(kind === "embed" ? w.embeddingModel : w.rerankModel);
+    const context = await model.createContext({ batchTokens: UPPER_BATCH_TOKENS });
+    const sequence = Int32Array.from(w.longTokens.slice(0, UPPER_TOKENS));
+    return {
+        context,
+        decode: () => (kind === "embed" ? context.embedBatch([sequence]) : context.rankBatch([sequence])),
+        dispose() {
+            context.dispose();
+            model.dispose();
+        },
+    };
+}
+
 type Token = import("node-llama-cpp").Token;
 const NLC_BATCH_SIZE = 2048;
 
@@ -257,27 +259,36 @@ async function nodeLlamaCpp() {
     const threads = llama.cpuMathCores;
     llama.maxThreads = threads;
     const loadModel = (modelPath: string) => llama.loadModel({ modelPath, gpuLayers: 0, defaultContextFlashAttention: true });
-    return { loadModel, threads, config: { threads, flashAttention: true, buildType: llama.buildType, gpu: llama.gpu } };
+    return {
+        config: { threads, flashAttention: true, buildType: llama.buildType, gpu: llama.gpu },
+        embeddingContext: async (modelPath: string, batchSize: number) =>
+            (await loadModel(modelPath)).createEmbeddingContext({ contextSize: batchSize + 256, batchSize, threads }),
+        rankingContext: async (modelPath: string) =>
+            (await loadModel(modelPath)).createRankingContext({ contextSize: NLC_BATCH_SIZE, batchSize: NLC_BATCH_SIZE, threads }),
+    };
+}
+
+/** Tokens node-llama-cpp's ranking context evaluates for each query-document pair, summed. */
+function rankInputTokens(context: import("node-llama-cpp").LlamaRankingContext, query: string, documents: string[]): number {
+    return documents.reduce((total, document) => total + context.calculateInputLength(query, document), 0);
 }
 
 async function nodeLlamaCppCase(name: "nlc-embed" | "nlc-rerank" | "nlc-cost", w: Workload): Promise<CaseResult> {
-    const { loadModel, threads, config } = await nodeLlamaCpp();
-    const model = await loadModel(name === "nlc-rerank" ? w.rerankModel : w.embeddingModel);
+    const nlc = await nodeLlamaCpp();
     if (name === "nlc-rerank") {
-        const batchSize = NLC_BATCH_SIZE;
-        const context = await model.createRankingContext({ contextSize: batchSize, batchSize, threads });
+        const context = await nlc.rankingContext(w.rerankModel);
         await context.rank(w.query, w.documents[0]!);
         let scores: number[] = [];
-        const tokens = w.documents.reduce((total, document) => total + context.calculateInputLength(w.query, document), 0);
+        const tokens = rankInputTokens(context, w.query, w.documents);
         const result = await measure(tokens, w.documents.length, async () => {
             scores = await context.rankAll(w.query, w.documents);
         });
         const rss = peakRssMb();
         await context.dispose();
-        return { case: name, rerank: result, scores, config: { ...config, batchSize }, peakRssMb: rss, libraries: loadedLlamaLibraries() };
+        return { case: name, rerank: result, scores, config: { ...nlc.config, batchSize: NLC_BATCH_SIZE }, peakRssMb: rss, libraries: loadedLlamaLibraries() };
     }
     const batchSize = name === "nlc-cost" ? 8192 : NLC_BATCH_SIZE;
-    const context = await model.createEmbeddingContext({ contextSize: batchSize + 256, batchSize, threads });
+    const context = await nlc.embeddingContext(w.embeddingModel, batchSize);
     await context.getEmbeddingFor(w.shortTokens[0] as Token[]);
     if (name === "nlc-cost") {
         const costs: { tokens: number; msPerToken: number }[] = [];
@@ -287,12 +298,12 @@ async function nodeLlamaCppCase(name: "nlc-embed" | "nlc-rerank" | "nlc-cost", w
             costs.push({ tokens: length, msPerToken: (result.seconds * 1000) / length });
         }
         await context.dispose();
-        return { case: name, costs, config: { ...config, batchSize }, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
+        return { case: name, costs, config: { ...nlc.config, batchSize }, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
     }
     const oneAtATime = (sequences: number[][]) => async () => {
         for (const sequence of sequences) await context.getEmbeddingFor(sequence as Token[]);
     };
-    const result: Record<string, unknown> = { config: { ...config, batchSize } };
+    const result: Record<string, unknown> = { config: { ...nlc.config, batchSize } };
     result["shortOneCall"] = await measure(sum(w.shortTokens), w.short.length, oneAtATime(w.shortTokens));
     result["emails"] = await measure(sum(w.emailTokens), w.emails.length, oneAtATime(w.emailTokens));
     result["latency"] = [];
@@ -310,21 +321,15 @@ async function nodeLlamaCppCase(name: "nlc-embed" | "nlc-rerank" | "nlc-cost", w
  * measured seconds apart. The absolute figures of each engine in a fresh process of its own come from the other cases.
  */
 async function alternatingCase(w: Workload, lib: typeof Library): Promise<CaseResult> {
-    const { createEmbedder, createReranker, loadEngineModel } = lib;
-    const embedder = await createEmbedder({ model: w.embeddingModel });
-    const reranker = await createReranker({ model: w.rerankModel });
+    const embedder = await lib.createEmbedder({ model: w.embeddingModel });
+    const reranker = await lib.createReranker({ model: w.rerankModel });
     const nlc = await nodeLlamaCpp();
-    const nlcEmbedModel = await nlc.loadModel(w.embeddingModel);
-    const nlcEmbed = await nlcEmbedModel.createEmbeddingContext({ contextSize: NLC_BATCH_SIZE + 256, batchSize: NLC_BATCH_SIZE, threads: nlc.threads });
-    const nlcRankModel = await nlc.loadModel(w.rerankModel);
-    const nlcRank = await nlcRankModel.createRankingContext({ contextSize: NLC_BATCH_SIZE, batchSize: NLC_BATCH_SIZE, threads: nlc.threads });
-    const upperEmbedModel = await loadEngineModel(w.embeddingModel);
-    const upperEmbed = await upperEmbedModel.createContext({ batchTokens: UPPER_BATCH_TOKENS });
-    const upperRankModel = await loadEngineModel(w.rerankModel);
-    const upperRank = await upperRankModel.createContext({ batchTokens: UPPER_BATCH_TOKENS });
-    const upperSequence = Int32Array.from(w.longTokens.slice(0, UPPER_TOKENS));
-    const upperArm = (context: typeof upperEmbed, method: "embedBatch" | "rankBatch"): Arm => async () => {
-        await context[method]([upperSequence]);
+    const nlcEmbed = await nlc.embeddingContext(w.embeddingModel, NLC_BATCH_SIZE);
+    const nlcRank = await nlc.rankingContext(w.rerankModel);
+    const upperEmbed = await upperBound(lib, w, "embed");
+    const upperRank = await upperBound(lib, w, "rank");
+    const upperArm = (upper: typeof upperEmbed): Arm => async () => {
+        await upper.decode();
         return { tokens: UPPER_TOKENS, texts: 1 };
     };
     const nlcEmbedArm = (sequences: (slice: number) => number[][]): Arm => async (slice) => {
@@ -340,8 +345,8 @@ async function alternatingCase(w: Workload, lib: typeof Library): Promise<CaseRe
     await reranker.rerank(w.query, w.documents.slice(0, 1));
     await nlcEmbed.getEmbeddingFor(w.shortTokens[0] as Token[]);
     await nlcRank.rank(w.query, w.documents[0]!);
-    await upperArm(upperEmbed, "embedBatch")(0);
-    await upperArm(upperRank, "rankBatch")(0);
+    await upperEmbed.decode();
+    await upperRank.decode();
 
     const shortTokens = sum(w.shortTokens);
     const short = await alternate(SHORT_ROUNDS, {
@@ -362,7 +367,7 @@ async function alternatingCase(w: Workload, lib: typeof Library): Promise<CaseRe
             return { tokens: (await embedder.embed(texts)).totalTokens, texts: texts.length };
         },
         nlc: nlcEmbedArm((slice) => sliceOf(w.emailTokens, EMAIL_SLICE, slice)),
-        upper: upperArm(upperEmbed, "embedBatch"),
+        upper: upperArm(upperEmbed),
     });
     const rerank = await alternate(Math.ceil(w.documents.length / DOCUMENT_SLICE), {
         ours: async (slice) => {
@@ -372,9 +377,9 @@ async function alternatingCase(w: Workload, lib: typeof Library): Promise<CaseRe
         nlc: async (slice) => {
             const documents = sliceOf(w.documents, DOCUMENT_SLICE, slice);
             await nlcRank.rankAll(w.query, documents);
-            return { tokens: documents.reduce((total, document) => total + nlcRank.calculateInputLength(w.query, document), 0), texts: documents.length };
+            return { tokens: rankInputTokens(nlcRank, w.query, documents), texts: documents.length };
         },
-        upper: upperArm(upperRank, "rankBatch"),
+        upper: upperArm(upperRank),
     });
     // One short query on an idle pool against the raw decode of the same tokens, in turn, each after 100 ms idle:
     // back to back, llama.cpp's threads are still spinning and its caches warm (~20% faster).
@@ -387,7 +392,7 @@ async function alternatingCase(w: Workload, lib: typeof Library): Promise<CaseRe
     };
     for (let i = 0; i < IDLE_QUERIES; i++) {
         const facade = () => timed(idle.facade, () => embedder.embed([w.short[i]!]));
-        const raw = () => timed(idle.raw, () => upperEmbed.embedBatch([Int32Array.from(w.shortTokens[i]!)]));
+        const raw = () => timed(idle.raw, () => upperEmbed.context.embedBatch([Int32Array.from(w.shortTokens[i]!)]));
         if (i % 2 === 0) await facade().then(raw);
         else await raw().then(facade);
     }
@@ -395,8 +400,8 @@ async function alternatingCase(w: Workload, lib: typeof Library): Promise<CaseRe
 
     await embedder.close();
     await reranker.close();
-    for (const context of [upperEmbed, upperRank]) context.dispose();
-    for (const model of [upperEmbedModel, upperRankModel]) model.dispose();
+    upperEmbed.dispose();
+    upperRank.dispose();
     await nlcEmbed.dispose();
     await nlcRank.dispose();
     return { case: "alternating", short, emails, rerank, idleQuery, nlcConfig: { ...nlc.config, batchSize: NLC_BATCH_SIZE }, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
@@ -580,15 +585,15 @@ function summarize(
     report["acrossProcesses"] = { shortOneCallVsNlc: shortOne / shortNlc, shortConcurrentVsNlc: shortConc / shortNlc, emailsVsUpper: emails / upperTps, emailsVsNlc: emails / emailsNlc, rerankVsUpper: rr / rrUpper, rerankVsNlc: rr / rrNlc };
 
     // The verdicts: between processes this machine's speed drifts by 10-20%, more than the margins measured.
-    const alt = r["alternating"] as (CaseResult & Record<"short" | "emails" | "rerank", Record<string, Alternated>>) | undefined;
+    const alt = r["alternating"] as (CaseResult & Record<"short" | "emails" | "rerank", Record<string, Throughput[]>>) | undefined;
     if (alt) {
         console.log("\nratios, every engine in turn in one process on slices of the same texts: median slices, tokens/s (texts/s);");
         console.log("90% interval; ratio of the totals");
         const ratios: Record<string, ReturnType<typeof pairedRatio>> = {};
-        const line = (key: string, label: string, a: Alternated, b: Alternated, versus: string, target: number) => {
-            const result = pairedRatio(a.slices, b.slices);
+        const line = (key: string, label: string, a: Throughput[], b: Throughput[], versus: string, target: number) => {
+            const result = pairedRatio(a, b);
             ratios[key] = result;
-            const medians = (arm: Alternated) => `${f(median(arm.slices.map((t) => t.tokensPerSecond)))} (${f(median(arm.slices.map((t) => t.textsPerSecond)))})`;
+            const medians = (slices: Throughput[]) => `${f(median(slices.map((t) => t.tokensPerSecond)))} (${f(median(slices.map((t) => t.textsPerSecond)))})`;
             console.log(`  ${label.padEnd(36)} ${medians(a).padStart(12)} vs ${versus} ${medians(b)} = ${f(result.ratio, 2)}x (>= ${target}: ${verdict(result.ratio >= target)}); ` +
                 `[${f(result.interval[0], 2)}, ${f(result.interval[1], 2)}]; totals ${f(result.ratioOfTotals, 2)}x`);
         };
