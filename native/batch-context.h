@@ -103,7 +103,6 @@ private:
     llama_context* shortCtx_ = nullptr;
     uint32_t shortBatchTokens_ = 0;
     uint32_t mainCells_ = 0;         // KV cells of ctx_
-    uint32_t mainDecodeTokens_ = 0;  // tokens per llama_decode on ctx_ and longCtx_
     // ctx_ holds one decode's worth of KV cells (llama.cpp zeroes, and so makes resident, the whole cache when it
     // creates a context). A sequence longer than a decode gets a context of its own size for the call that needs it.
     llama_context* longCtx_ = nullptr;

@@ -22,9 +22,6 @@ import { loadedLlamaLibraries, median, otherCpuUse, pairedRatio, peakRssMb, perc
 
 const END_OF_TEXT = 151643;
 const UPPER_TOKENS = 512;
-// The engine feeds a sequence that is alone in its decode in chunks of half its batchTokens (same cost per token,
-// half the compute buffer); the upper bound is one decode of UPPER_TOKENS, so its context gets twice that.
-const UPPER_BATCH_TOKENS = 2 * UPPER_TOKENS;
 const RESULT_PREFIX = "BENCH_RESULT ";
 const THIS_FILE = fileURLToPath(import.meta.url);
 const COST_LENGTHS = [32, 128, 512, 2048, 8192];
@@ -236,7 +233,7 @@ async function runCase(name: Case, w: Workload, lib: typeof Library): Promise<Ca
 /** The upper bound: the same llama.cpp build decoding one UPPER_TOKENS-token sequence, an output at its last token only. */
 async function upperBound({ loadEngineModel }: typeof Library, w: Workload, kind: "embed" | "rank") {
     const model = await loadEngineModel(kind === "embed" ? w.embeddingModel : w.rerankModel);
-    const context = await model.createContext({ batchTokens: UPPER_BATCH_TOKENS });
+    const context = await model.createContext({ batchTokens: UPPER_TOKENS });
     const sequence = Int32Array.from(w.longTokens.slice(0, UPPER_TOKENS));
     return {
         context,
