@@ -13,7 +13,12 @@ export function describeValue(value: unknown): string {
 }
 
 function invalid(name: string, expected: string, value: unknown): never {
-    throw new InvalidOptionError(`Expected ${expected} for ${name} but received ${describeValue(value)}`);
+    throw new InvalidOptionError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, { option: optionRoot(name) });
+}
+
+/** The option a path names: `entries[2].text`, `filter.$or[0]` and `metadata key "k"` belong to `entries`, `filter` and `metadata`. */
+export function optionRoot(path: string): string {
+    return /^[^[. ]*/.exec(path)![0];
 }
 
 /** Rejects options objects that are not plain objects or that carry misspelled / unknown keys. */
@@ -68,4 +73,11 @@ export function checkAbortSignal(name: string, value: unknown): AbortSignal | un
     if (value === undefined) return undefined;
     if (!(value instanceof AbortSignal)) invalid(name, "an AbortSignal", value);
     return value;
+}
+
+/** An object literal (or Object.create(null)): not an array, class instance, Date or Map. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    return prototype === Object.prototype || prototype === null;
 }

@@ -2,7 +2,7 @@ import type { Embedder } from "../embedder.js";
 import { InvalidOptionError } from "../errors.js";
 import { DEFAULT_INSTRUCTION } from "../format/task-instructions.js";
 import type { Reranker } from "../reranker.js";
-import { checkItemId, checkNamespace, type Metadata } from "../store/item-validation.js";
+import { checkItemId, checkNamespace, checkUserId, type Metadata } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { StoredItem, VectorStore } from "../store/vector-store.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray } from "../validation.js";
@@ -37,6 +37,8 @@ export interface SearchOptions {
     /** Rerank when a reranker is present. Default true. */
     rerank?: boolean;
     filter?: MetadataFilter;
+    /** Only the documents of this user; "" for the documents that belong to no user. Default: every document. */
+    userId?: string;
     signal?: AbortSignal;
 }
 
@@ -51,7 +53,7 @@ export interface SearchResult {
 }
 
 const CREATE_OPTIONS = ["embedder", "reranker", "store", "namespace", "dimensions", "instruction", "create"] as const;
-const SEARCH_OPTIONS = ["topK", "rerankTopK", "rerank", "filter", "signal"] as const;
+const SEARCH_OPTIONS = ["topK", "rerankTopK", "rerank", "filter", "userId", "signal"] as const;
 
 /** Semantic search over a namespace of documents: index, then retrieve (and rerank). Create with `createSearchIndex`. */
 export class SearchIndex {
@@ -84,8 +86,9 @@ export class SearchIndex {
         const rerank = (opts.rerank === undefined ? true : checkBoolean("rerank", opts.rerank)) && this.#source.reranker !== undefined;
         if (opts.rerank === true && this.#source.reranker === undefined) throw new InvalidOptionError("rerank: true needs a reranker; pass one to createSearchIndex({ reranker })");
         const rerankTopK = opts.rerankTopK === undefined ? Math.max(topK, 100) : checkInteger("rerankTopK", opts.rerankTopK, topK, 1000);
+        const userId = opts.userId === undefined ? undefined : checkUserId("userId", opts.userId, { allowEmpty: true });
         const signal = checkAbortSignal("signal", opts.signal);
-        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, filter: opts.filter, signal });
+        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, userId, filter: opts.filter, signal });
         return ranked.map(({ hit, score, similarity }) => toResult(hit, score, similarity));
     }
 

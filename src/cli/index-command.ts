@@ -7,9 +7,9 @@ import { createSearchIndex } from "../applications/search-index.js";
 import { createEmbedder } from "../embedder.js";
 import { inspectGguf } from "../models/gguf-inspection.js";
 import { resolveModelPath } from "../models/model-location.js";
-import { isPlainObject } from "../store/metadata-filter.js";
 import { defaultDatabase } from "../store/store-location.js";
 import { openStore } from "../store/vector-store.js";
+import { isPlainObject } from "../validation.js";
 import { requireString, UsageError, writeLine, type Command } from "./command.js";
 
 /** Files taken from a directory: texts one per line, or JSONL objects. */

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { UsageError, type Command } from "./command.js";
 import type { CreateEmbedderOptions } from "../embedder.js";
 import { checkCalibration, type ScoreCalibration } from "../evaluation/score-calibration.js";
+import { parseApiKeyFile, type ApiKeySpec } from "../server/api-key-access.js";
 import { startServer } from "../server/server-entry.js";
 import { LOG_LEVELS, type LogLevel, type ServerOptions } from "../server/server-options.js";
 
@@ -24,7 +25,7 @@ const FLAGS: Record<string, Flag> = {
     host: { type: "string", value: "<address>", help: "address to bind (default 127.0.0.1: this machine only)" },
     port: { type: "string", value: "<n>", help: "TCP port (default 8080; 0 picks a free one)" },
     "api-key": { type: "string", multiple: true, value: "<key>", help: "accepted Bearer key, repeatable (env: comma-separated)" },
-    "api-key-file": { type: "string", value: "<file>", help: "file with one accepted key per line" },
+    "api-key-file": { type: "string", value: "<file>", help: "one key a line (admin), or a JSON object a line: {\"key\",\"users\",\"namespaces\"}" },
     "served-model-name": { type: "string", multiple: true, value: "<[embedding=|reranker=]name>", help: "extra name clients may send as model, repeatable" },
     "max-body-size": { type: "string", value: "<bytes>", help: "largest request body, e.g. 16MB (default 16MB)" },
     "max-inputs": { type: "string", value: "<n>", help: "most inputs or documents per request (default 2048)" },
@@ -109,7 +110,7 @@ function list(entry: Setting | undefined): string[] {
     return Array.isArray(entry.value) ? entry.value : [String(entry.value)];
 }
 
-function readKeyFile(entry: Setting | undefined): string[] {
+function readKeyFile(entry: Setting | undefined): (string | ApiKeySpec)[] {
     const path = text(entry);
     if (path === undefined) return [];
     let content: string;
@@ -118,7 +119,12 @@ function readKeyFile(entry: Setting | undefined): string[] {
     } catch (error) {
         throw new UsageError(`Cannot read the API key file ${path} (${entry!.from}): ${(error as Error).message}`);
     }
-    const keys = content.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
+    let keys: (string | ApiKeySpec)[];
+    try {
+        keys = parseApiKeyFile(content, path);
+    } catch (error) {
+        throw new UsageError((error as Error).message);
+    }
     if (keys.length === 0) throw new UsageError(`The API key file ${path} (${entry!.from}) holds no key`);
     return keys;
 }

@@ -1,3 +1,4 @@
+import { Ajv } from "ajv";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createMemory, type Memory, type MemoryItem } from "../applications/memory.js";
 import { createSearchIndex, type SearchIndex } from "../applications/search-index.js";
@@ -5,12 +6,13 @@ import { checkEmbedder } from "../applications/embedding-cache.js";
 import { checkOptionalReranker, checkStore } from "../applications/application-options.js";
 import type { Embedder } from "../embedder.js";
 import type { Reranker } from "../reranker.js";
-import { checkNamespace } from "../store/item-validation.js";
+import { InvalidOptionError } from "../errors.js";
+import { checkItemId, checkNamespace, checkUserId } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
-import { StoreError } from "../store/store-error.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { checkBoolean, checkOptionsObject } from "../validation.js";
-import { HttpError, toHttpError } from "./error-responses.js";
+import { KeyAccess } from "./api-key-access.js";
+import { forbidden, HttpError, toHttpError } from "./error-responses.js";
 
 export interface ApplicationRoutesOptions {
     embedder: Embedder;
@@ -28,14 +30,26 @@ export interface ApplicationRoutesOptions {
     errorHandler?: boolean;
 }
 
+/** How a server runs each application request: under its admission limits, and with what the caller's key allows. */
+export interface ApplicationRouteHooks {
+    /** Runs a request's work under the server's concurrency limit and time limit; the signal fires on either end. */
+    run<T>(reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+    /** What the request's API key allows. */
+    accessOf(request: FastifyRequest): KeyAccess;
+}
+
 const OPTIONS = ["embedder", "reranker", "store", "memoryNamespace", "searchNamespace", "errorHandler"] as const;
 
-// Bodies are validated by fastify's JSON-schema validator (with fastify's default ajv options: scalars are coerced,
-// "5" to 5 for an integer field). Unknown fields are refused through `propertyNames` (fastify's default
-// `removeAdditional` would silently drop them under `additionalProperties: false`).
+// Bodies are validated by JSON schema, with exact types: no coercion, so `user_id: ["alice"]` is not "alice" and
+// `top_k: "5"` is not 5 (query strings are text and are coerced, but an array is never taken for a string). Unknown
+// fields are refused through `propertyNames` (`removeAdditional` would silently drop them).
+const bodyValidator = new Ajv({ coerceTypes: false, allErrors: false });
+const queryValidator = new Ajv({ coerceTypes: true, allErrors: false });
+
 const USER_ID = { type: "string", minLength: 1, maxLength: 256 } as const;
 const TOP_K = { type: "integer", minimum: 1, maximum: 1000 } as const;
 const FILTER = { type: "object" } as const;
+const QUERY = { type: "string", minLength: 1 } as const;
 const strictObject = (properties: Record<string, object>, required: readonly string[]) => ({
     type: "object",
     properties,
@@ -45,16 +59,22 @@ const strictObject = (properties: Record<string, object>, required: readonly str
 
 const ADD_MEMORY_BODY = strictObject({ user_id: USER_ID, text: { type: "string", minLength: 1 }, metadata: { type: "object" }, id: { type: "string", minLength: 1, maxLength: 512 } }, ["user_id", "text"]);
 const SEARCH_MEMORY_BODY = strictObject(
-    { user_id: USER_ID, query: { type: "string" }, top_k: TOP_K, filter: FILTER, rerank: { type: "boolean" }, rerank_top_k: TOP_K },
+    { user_id: USER_ID, query: QUERY, top_k: TOP_K, filter: FILTER, rerank: { type: "boolean" }, rerank_top_k: TOP_K },
     ["user_id", "query"],
 );
 const USER_QUERY = strictObject({ user_id: USER_ID }, ["user_id"]);
 const LIST_QUERY = strictObject({ user_id: USER_ID, limit: { type: "integer", minimum: 1, maximum: 10_000 }, offset: { type: "integer", minimum: 0 } }, ["user_id"]);
 const MEMORY_ID_PARAMS = { type: "object", properties: { id: { type: "string", minLength: 1, maxLength: 512 } }, required: ["id"] } as const;
 const SEARCH_BODY = strictObject(
-    { query: { type: "string" }, top_k: TOP_K, rerank_top_k: TOP_K, rerank: { type: "boolean" }, filter: FILTER, namespace: { type: "string", minLength: 1, maxLength: 200 } },
+    { query: QUERY, top_k: TOP_K, rerank_top_k: TOP_K, rerank: { type: "boolean" }, filter: FILTER, namespace: { type: "string", minLength: 1, maxLength: 200 } },
     ["query"],
 );
+
+/** The request field each library option is read from, for `param` in errors. */
+const FIELD_OF_OPTION: Readonly<Record<string, string>> = {
+    userId: "user_id", text: "text", metadata: "metadata", id: "id", query: "query", topK: "top_k", rerankTopK: "rerank_top_k",
+    rerank: "rerank", filter: "filter", namespace: "namespace", limit: "limit", offset: "offset",
+};
 
 interface AddMemoryBody { user_id: string; text: string; metadata?: Record<string, unknown>; id?: string }
 interface SearchMemoryBody { user_id: string; query: string; top_k?: number; filter?: MetadataFilter; rerank?: boolean; rerank_top_k?: number }
@@ -92,9 +112,26 @@ async function prepareRoutes(options: ApplicationRoutesOptions): Promise<Prepare
     return { memory, reranker, searchIndex, searchNamespace };
 }
 
+/** A fastify app of your own: no limits, and every caller may reach everything (add authentication before these routes). */
+const OPEN_HOOKS: ApplicationRouteHooks = {
+    async run(reply, work) {
+        const controller = new AbortController();
+        const onClose = () => {
+            if (!reply.raw.writableFinished) controller.abort();
+        };
+        reply.raw.once("close", onClose);
+        try {
+            return await work(controller.signal);
+        } finally {
+            reply.raw.off("close", onClose);
+        }
+    },
+    accessOf: () => KeyAccess.ADMIN,
+};
+
 /**
  * The application routes, in an encapsulated fastify plugin (hooks registered on `app` before, such as
- * authentication and limits, apply to them):
+ * authentication, apply to them):
  * - `POST /v1/memories` `{ user_id, text, metadata?, id? }` stores a memory;
  * - `GET /v1/memories?user_id=&limit=&offset=` lists a user's memories, newest first;
  * - `POST /v1/memories/search` `{ user_id, query, top_k?, filter?, rerank?, rerank_top_k? }`;
@@ -102,95 +139,137 @@ async function prepareRoutes(options: ApplicationRoutesOptions): Promise<Prepare
  * - `POST /v1/search` `{ query, top_k?, rerank_top_k?, rerank?, filter?, namespace? }` retrieves (then reranks) documents
  *   indexed with `qwen3-embedding index` or `SearchIndex.index`.
  */
-export async function registerApplicationRoutes(
+export async function registerApplicationRoutes(app: FastifyInstance, options: ApplicationRoutesOptions): Promise<void> {
+    const errorHandler = options?.errorHandler === undefined ? true : checkBoolean("errorHandler", options.errorHandler);
+    await mountApplicationRoutes(app, options, OPEN_HOOKS, errorHandler);
+}
+
+/**
+ * The routes as the server mounts them: `options` may be a function, which defers everything to the first request
+ * (a server registers its routes before its models load); `hooks` bring the server's limits and key scopes.
+ */
+export async function mountApplicationRoutes(
     app: FastifyInstance,
     options: ApplicationRoutesOptions | (() => Promise<ApplicationRoutesOptions>),
+    hooks: ApplicationRouteHooks,
+    errorHandler: boolean,
 ): Promise<void> {
-    // A function defers everything to the first request (a server registers its routes before its models load).
     let prepared: Promise<PreparedRoutes> | undefined;
     const prepare = (): Promise<PreparedRoutes> => {
         prepared ??= (async () => prepareRoutes(typeof options === "function" ? await options() : options))();
         prepared.catch(() => (prepared = undefined));
         return prepared;
     };
-    // A deferred set of routes belongs to a server that answers errors itself.
-    const errorHandler = typeof options === "function" ? false : options?.errorHandler === undefined ? true : checkBoolean("errorHandler", options.errorHandler);
     if (typeof options !== "function") await prepare();
 
+    /** The request's user, exact, and one its key may act for. */
+    const userOf = (request: FastifyRequest, value: string): string => {
+        const userId = withFieldNames(() => checkUserId("user_id", value));
+        if (!hooks.accessOf(request).mayActFor(userId)) throw forbidden("user_id", `This API key may not act for the user_id ${JSON.stringify(userId)}`);
+        return userId;
+    };
+
     await app.register(async (scope) => {
+        scope.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? bodyValidator : queryValidator).compile(schema));
         if (errorHandler) {
             scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-                const { http, internal } = toHttpError(asHttpError(error), { retryAfterSeconds: 1, maxBodyBytes: app.initialConfig.bodyLimit ?? 1 << 20 });
+                const { http, internal } = toHttpError(error, { retryAfterSeconds: 1, maxBodyBytes: app.initialConfig.bodyLimit ?? 1 << 20 });
                 if (internal) request.log.error({ err: error, code: http.code }, "request failed");
                 return reply.code(http.status).headers(http.headers).send(http.toBody());
             });
         }
 
-        scope.post<{ Body: AddMemoryBody }>("/v1/memories", { schema: { body: ADD_MEMORY_BODY } }, async (request) => {
-            const { memory } = await prepare();
+        scope.post<{ Body: AddMemoryBody }>("/v1/memories", { schema: { body: ADD_MEMORY_BODY } }, async (request, reply) => {
             const body = request.body;
-            const item = await mapStoreErrors(() => memory.add(body.text, {
-                userId: body.user_id,
-                ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-                ...(body.id === undefined ? {} : { id: body.id }),
-            }), { text: "text", metadata: "metadata", id: "id" });
-            return memoryJson(item);
+            const userId = userOf(request, body.user_id);
+            return hooks.run(reply, async (signal) => {
+                const { memory } = await prepare();
+                const item = await withFieldNames(() => memory.add(body.text, {
+                    userId,
+                    signal,
+                    ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+                    ...(body.id === undefined ? {} : { id: body.id }),
+                }));
+                return memoryJson(item);
+            });
         });
 
-        scope.get<{ Querystring: { user_id: string; limit?: number; offset?: number } }>("/v1/memories", { schema: { querystring: LIST_QUERY } }, async (request) => {
-            const { memory } = await prepare();
-            const { user_id: userId, limit, offset } = request.query;
-            const items = await mapStoreErrors(() => memory.list({ userId, ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }) }));
-            return { object: "list", data: items.map(memoryJson) };
+        scope.get<{ Querystring: { user_id: string; limit?: number; offset?: number } }>("/v1/memories", { schema: { querystring: LIST_QUERY } }, async (request, reply) => {
+            const { limit, offset } = request.query;
+            const userId = userOf(request, request.query.user_id);
+            return hooks.run(reply, async () => {
+                const { memory } = await prepare();
+                const items = await withFieldNames(() => memory.list({ userId, ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }) }));
+                return { object: "list", data: items.map(memoryJson) };
+            });
         });
 
-        scope.post<{ Body: SearchMemoryBody }>("/v1/memories/search", { schema: { body: SEARCH_MEMORY_BODY } }, async (request) => {
-            const { memory, reranker } = await prepare();
+        scope.post<{ Body: SearchMemoryBody }>("/v1/memories/search", { schema: { body: SEARCH_MEMORY_BODY } }, async (request, reply) => {
             const body = request.body;
-            if (body.rerank === true && reranker === undefined) {
-                throw new HttpError(400, "rerank is not available: this server has no reranker model", { code: "reranker_unavailable", param: "rerank" });
-            }
-            const results = await mapStoreErrors(() => memory.search(body.query, {
-                userId: body.user_id,
-                ...(body.top_k === undefined ? {} : { topK: body.top_k }),
-                ...(body.filter === undefined ? {} : { filter: body.filter }),
-                ...(body.rerank === undefined ? {} : { rerank: body.rerank }),
-                ...(body.rerank_top_k === undefined ? {} : { rerankTopK: body.rerank_top_k }),
-            }), { filter: "filter", rerankTopK: "rerank_top_k" });
-            return { object: "list", data: results.map((result) => ({ ...memoryJson(result), score: result.score, similarity: result.similarity })) };
+            const userId = userOf(request, body.user_id);
+            return hooks.run(reply, async (signal) => {
+                const { memory, reranker } = await prepare();
+                if (body.rerank === true && reranker === undefined) throw rerankerUnavailable();
+                const results = await withFieldNames(() => memory.search(body.query, {
+                    userId,
+                    signal,
+                    ...(body.top_k === undefined ? {} : { topK: body.top_k }),
+                    ...(body.filter === undefined ? {} : { filter: body.filter }),
+                    ...(body.rerank === undefined ? {} : { rerank: body.rerank }),
+                    ...(body.rerank_top_k === undefined ? {} : { rerankTopK: body.rerank_top_k }),
+                }));
+                return { object: "list", data: results.map((result) => ({ ...memoryJson(result), score: result.score, similarity: result.similarity })) };
+            });
         });
 
         scope.delete<{ Params: { id: string }; Querystring: { user_id: string } }>(
             "/v1/memories/:id",
             { schema: { params: MEMORY_ID_PARAMS, querystring: USER_QUERY } },
-            async (request) => {
-                const { memory } = await prepare();
-                const deleted = await mapStoreErrors(() => memory.delete(request.params.id, { userId: request.query.user_id }));
-                if (deleted.length === 0) throw new HttpError(404, `No memory ${JSON.stringify(request.params.id)} for this user`, { code: "memory_not_found", param: "id" });
-                return { object: "memory.deleted", id: request.params.id, deleted: true };
+            async (request, reply) => {
+                const userId = userOf(request, request.query.user_id);
+                const id = withFieldNames(() => checkItemId("id", request.params.id));
+                return hooks.run(reply, async () => {
+                    const { memory } = await prepare();
+                    const deleted = await withFieldNames(() => memory.delete(id, { userId }));
+                    if (deleted.length === 0) throw new HttpError(404, `No memory ${JSON.stringify(id)} for this user`, { code: "memory_not_found", param: "id" });
+                    return { object: "memory.deleted", id, deleted: true };
+                });
             },
         );
 
-        scope.post<{ Body: SearchBody }>("/v1/search", { schema: { body: SEARCH_BODY } }, async (request) => {
-            const { reranker, searchIndex, searchNamespace } = await prepare();
+        scope.post<{ Body: SearchBody }>("/v1/search", { schema: { body: SEARCH_BODY } }, async (request, reply) => {
             const body = request.body;
-            if (body.rerank === true && reranker === undefined) {
-                throw new HttpError(400, "rerank is not available: this server has no reranker model", { code: "reranker_unavailable", param: "rerank" });
-            }
-            const namespace = body.namespace ?? searchNamespace;
-            const results = await mapStoreErrors(async () => (await searchIndex(namespace)).search(body.query, {
-                ...(body.top_k === undefined ? {} : { topK: body.top_k }),
-                ...(body.rerank_top_k === undefined ? {} : { rerankTopK: body.rerank_top_k }),
-                ...(body.rerank === undefined ? {} : { rerank: body.rerank }),
-                ...(body.filter === undefined ? {} : { filter: body.filter }),
-            }), { filter: "filter", rerankTopK: "rerank_top_k", namespace: "namespace" });
-            return {
-                object: "list",
-                namespace,
-                data: results.map((result) => ({ object: "search_result", id: result.id, text: result.text, metadata: result.metadata, score: result.score, similarity: result.similarity })),
-            };
+            const access = hooks.accessOf(request);
+            const named = body.namespace === undefined ? undefined : withFieldNames(() => checkNamespace("namespace", body.namespace));
+            return hooks.run(reply, async (signal) => {
+                const { memory, reranker, searchIndex, searchNamespace } = await prepare();
+                const namespace = named ?? searchNamespace;
+                if (namespace === memory.namespace && !access.everyUser) {
+                    throw forbidden("namespace", `The namespace ${JSON.stringify(namespace)} holds users' memories: only a key allowed every user may search it here; search one user's memories with POST /v1/memories/search`);
+                }
+                if (!access.maySearch(namespace)) throw forbidden("namespace", `This API key may not search the namespace ${JSON.stringify(namespace)}`);
+                if (body.rerank === true && reranker === undefined) throw rerankerUnavailable();
+                const results = await withFieldNames(async () => (await searchIndex(namespace)).search(body.query, {
+                    signal,
+                    // A key limited to some users reads only the documents that belong to no user.
+                    ...(access.everyUser ? {} : { userId: "" }),
+                    ...(body.top_k === undefined ? {} : { topK: body.top_k }),
+                    ...(body.rerank_top_k === undefined ? {} : { rerankTopK: body.rerank_top_k }),
+                    ...(body.rerank === undefined ? {} : { rerank: body.rerank }),
+                    ...(body.filter === undefined ? {} : { filter: body.filter }),
+                }));
+                return {
+                    object: "list",
+                    namespace,
+                    data: results.map((result) => ({ object: "search_result", id: result.id, text: result.text, metadata: result.metadata, score: result.score, similarity: result.similarity })),
+                };
+            });
         });
     });
+}
+
+function rerankerUnavailable(): HttpError {
+    return new HttpError(400, "rerank is not available: this server has no reranker model", { code: "reranker_unavailable", param: "rerank" });
 }
 
 function memoryJson(item: MemoryItem) {
@@ -206,44 +285,22 @@ function memoryJson(item: MemoryItem) {
 }
 
 /**
- * Store failures become HTTP errors here, so that any error handler answers them right: a missing namespace is a
- * 404, a store that is locked or unreachable a 503. Library validation errors (InvalidOptionError) name the option;
- * `params` maps option names to the request's field names for `param`.
+ * Library validation errors (InvalidOptionError) as 400s naming the request field they came from in `param`;
+ * everything else (store errors included) goes to the error handler's mapping.
  */
-async function mapStoreErrors<T>(work: () => Promise<T>, params: Record<string, string> = {}): Promise<T> {
-    try {
-        return await work();
-    } catch (error) {
-        if (error instanceof StoreError) {
-            if (error.reason === "namespace_not_found") throw new HttpError(404, error.message, { code: "namespace_not_found", param: params["namespace"] ?? null });
-            if (error.reason === "locked" || error.reason === "unavailable") throw new HttpError(503, "The store is unavailable; the server log has the details", { code: "store_unavailable" });
-            throw new HttpError(500, "The store failed; the server log has the details", { code: "store_error" });
-        }
-        if ((error as { code?: unknown }).code === "ERR_INVALID_OPTION") {
-            const message = (error as Error).message;
-            const option = Object.keys(params).find((name) => new RegExp(`\\b${name}\\b`).test(message));
-            throw new HttpError(400, message, { code: "invalid_value", param: option === undefined ? null : params[option]! });
+function withFieldNames<T>(work: () => T): T {
+    const named = (error: unknown): never => {
+        if (error instanceof InvalidOptionError) {
+            const option = error.option;
+            const param = option === undefined ? null : FIELD_OF_OPTION[option] ?? (Object.values(FIELD_OF_OPTION).includes(option) ? option : null);
+            throw new HttpError(400, error.message, { code: "invalid_value", param });
         }
         throw error;
+    };
+    try {
+        const result = work();
+        return (result instanceof Promise ? result.catch(named) : result) as T;
+    } catch (error) {
+        return named(error);
     }
-}
-
-/** Fastify's schema validation errors as OpenAI-shaped 400s naming the field. */
-function asHttpError(error: FastifyError): unknown {
-    type Issue = { instancePath?: string; params?: Record<string, unknown>; propertyName?: string };
-    const validation = (error as { validation?: unknown }).validation as Issue[] | undefined;
-    if (validation === undefined || validation.length === 0) return error;
-    const where = (error as { validationContext?: string }).validationContext ?? "body";
-    // An unknown field fails `propertyNames`; ajv names it on the issue (or in its params).
-    const unknown = validation
-        .map((issue) => issue.propertyName ?? issue.params?.["propertyName"])
-        .find((name): name is string => typeof name === "string");
-    if (unknown !== undefined) {
-        return new HttpError(400, `Unknown field ${JSON.stringify(unknown)} in the request ${where}`, { code: "unknown_field", param: unknown });
-    }
-    const first = validation[0]!;
-    const fromPath = first.instancePath?.replace(/^\//, "").split("/")[0];
-    const missing = first.params?.["missingProperty"];
-    const param = fromPath !== undefined && fromPath !== "" ? fromPath : typeof missing === "string" ? missing : null;
-    return new HttpError(400, `Invalid request ${where}: ${error.message}`, { code: param === null ? "invalid_request" : "invalid_value", param });
 }

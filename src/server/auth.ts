@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { KeyAccess, type ResolvedApiKey } from "./api-key-access.js";
 import { HttpError } from "./error-responses.js";
 
 /**
@@ -7,27 +8,33 @@ import { HttpError } from "./error-responses.js";
  * time taken says nothing about how much of a key matched, nor which key. No key material is logged or echoed.
  */
 export class ApiKeyCheck {
-    readonly #digests: readonly Buffer[];
+    readonly #keys: readonly { digest: Buffer; access: KeyAccess }[];
 
-    constructor(keys: readonly string[]) {
-        this.#digests = keys.map(digest);
+    constructor(keys: readonly ResolvedApiKey[]) {
+        this.#keys = keys.map(({ key, access }) => ({ digest: digest(key), access }));
     }
 
     get enabled(): boolean {
-        return this.#digests.length > 0;
+        return this.#keys.length > 0;
     }
 
-    /** Throws a 401 unless the Authorization header carries `Bearer <one of the keys>`; does nothing without keys. */
-    check(authorization: string | undefined): void {
-        if (!this.enabled) return;
+    /**
+     * What the request's key allows; throws a 401 unless the Authorization header carries `Bearer <one of the keys>`.
+     * Without keys, everything is allowed.
+     */
+    check(authorization: string | undefined): KeyAccess {
+        if (!this.enabled) return KeyAccess.ADMIN;
         const match = authorization === undefined ? null : /^Bearer[ \t]+(\S.*?)[ \t]*$/i.exec(authorization);
         if (match === null) {
             throw unauthorized("Missing API key: send it as Authorization: Bearer <key>", "missing_api_key");
         }
         const presented = digest(match[1]!);
-        let found = false;
-        for (const key of this.#digests) found = timingSafeEqual(presented, key) || found;
-        if (!found) throw unauthorized("Invalid API key", "invalid_api_key");
+        let found: KeyAccess | undefined;
+        for (const key of this.#keys) {
+            if (timingSafeEqual(presented, key.digest)) found = key.access;
+        }
+        if (found === undefined) throw unauthorized("Invalid API key", "invalid_api_key");
+        return found;
     }
 }
 

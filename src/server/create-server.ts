@@ -13,7 +13,10 @@ import { ServerMetrics } from "./server-metrics.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import { registerStatusRoutes, unknownRoute } from "./status-routes.js";
 import { registerTeiEmbedRoute } from "./tei-routes.js";
-import { registerApplicationRoutes } from "./application-routes.js";
+import { mountApplicationRoutes, type ApplicationRouteHooks } from "./application-routes.js";
+import { KeyAccess } from "./api-key-access.js";
+import { useJsonBodyParser } from "./json-body-parser.js";
+import { PRIVATE_LOG_SERIALIZERS } from "./private-log.js";
 import type { Embedder } from "../embedder.js";
 import type { Reranker } from "../reranker.js";
 import { openStore, type VectorStore } from "../store/vector-store.js";
@@ -34,6 +37,8 @@ export interface Qwen3Server {
      */
     close(): Promise<void>;
 }
+
+const MAX_PATH_PARAMETER_LENGTH = 4096;
 
 /** Paths answered without an API key: load balancers probe health without credentials. */
 const PUBLIC_PATHS = new Set(["/health"]);
@@ -57,11 +62,19 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
             ...(resolved.logStream === undefined ? {} : { stream: resolved.logStream }),
             // Fastify's request serializer logs no headers; this keeps keys out even if a header is ever logged.
             redact: { paths: ["req.headers.authorization", "headers.authorization"], censor: "[redacted]" },
+            serializers: PRIVATE_LOG_SERIALIZERS,
         },
         bodyLimit: resolved.maxBodyBytes,
         genReqId: requestId,
         return503OnClosing: false, // draining requests get our own OpenAI-shaped 503
         forceCloseConnections: "idle",
+        // Memory ids travel in the path (up to 512 characters, percent-encoded); longer ones get an OpenAI-shaped 414.
+        routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+        // Errors fastify answers before routing (a malformed or over-long path) take the same shape as every other.
+        frameworkErrors: (error, _request, reply) => {
+            const { http } = toHttpError(error, resolved);
+            (reply as FastifyReply).code(http.status).headers(http.headers).send(http.toBody());
+        },
     });
     const gate = new ModelCallGate({
         maxConcurrent: resolved.maxConcurrentRequests,
@@ -73,6 +86,8 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     const models = new ServedModels(resolved, app.log, metrics);
     const context: RouteContext = { options: resolved, models, gate, metrics };
     const auth = new ApiKeyCheck(resolved.apiKeys);
+    const access = new WeakMap<FastifyRequest, KeyAccess>();
+    const accessOf = (request: FastifyRequest) => access.get(request) ?? KeyAccess.ADMIN;
 
     const routeOf = (request: FastifyRequest) => request.routeOptions.url ?? "unmatched";
     const sendError = (request: FastifyRequest, reply: FastifyReply, http: HttpError) => {
@@ -81,6 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     };
 
     app.removeContentTypeParser("text/plain"); // JSON only: a cross-site form post cannot reach the models
+    useJsonBodyParser(app);
     if (resolved.corsOrigins.length > 0) {
         // Awaited so that its hook runs before ours: preflights are answered before authentication, and even a 401
         // carries the CORS headers a browser needs to read it.
@@ -104,7 +120,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
         if (PUBLIC_PATHS.has(request.url.split("?")[0]!)) return; // /health answers every state itself
         const unavailable = models.state === "closing" ? models.unavailable() : undefined;
         if (unavailable !== undefined) throw unavailable;
-        if (request.method !== "OPTIONS") auth.check(request.headers.authorization); // CORS preflights carry no credentials
+        if (request.method !== "OPTIONS") access.set(request, auth.check(request.headers.authorization)); // CORS preflights carry no credentials
     });
     app.addHook("onSend", async (_request, reply, payload) => {
         // While draining, each answer closes its connection: keep-alive would hold close() open for keepAliveTimeout.
@@ -116,8 +132,10 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     });
     app.setErrorHandler((error, request, reply) => {
         const { http, internal } = toHttpError(error, resolved);
+        // The client's message can quote what it sent (a user id, a filter value): only the debug level logs it.
         if (internal) request.log.error({ err: error, code: http.code }, "request failed");
-        else request.log.info({ status: http.status, code: http.code }, http.message);
+        else request.log.info({ status: http.status, code: http.code, param: http.param }, "request refused");
+        request.log.debug({ status: http.status, code: http.code }, http.message);
         return sendError(request, reply, http);
     });
     app.setNotFoundHandler((request, reply) => sendError(request, reply, unknownRoute(request.method, request.url)));
@@ -125,19 +143,20 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     registerOpenAiEmbeddingsRoute(app, context);
     registerRerankRoutes(app, context);
     registerTeiEmbedRoute(app, context);
-    registerStatusRoutes(app, context, Date.now());
+    registerStatusRoutes(app, context, Date.now(), accessOf);
     // The application routes share the hooks above (auth, limits, logging); the store opens with the first request
     // after the models loaded (503 before, like the model routes).
     let store: Promise<VectorStore> | undefined;
     if (resolved.database !== undefined) {
         const database = resolved.database;
-        await registerApplicationRoutes(app, async () => {
+        const hooks: ApplicationRouteHooks = { run: (reply, work) => gate.run("application", reply, work), accessOf };
+        await mountApplicationRoutes(app, async () => {
             const embedder = models.embedding().model as Embedder;
             const reranker = models.serves("reranker") ? (models.reranker().model as Reranker) : undefined;
             store ??= openStore({ database });
             store.catch(() => (store = undefined));
             return { embedder, ...(reranker === undefined ? {} : { reranker }), store: await store };
-        });
+        }, hooks, false);
     }
 
     let loading: Promise<void> | undefined;

@@ -1,9 +1,11 @@
 import { Qwen3EmbeddingError } from "../errors.js";
+import { StoreError } from "../store/store-error.js";
 
 /** The `type` of an OpenAI-shaped error body. */
 export type HttpErrorType =
     | "invalid_request_error"
     | "authentication_error"
+    | "permission_error"
     | "not_found_error"
     | "rate_limit_error"
     | "server_error"
@@ -38,6 +40,7 @@ export class HttpError extends Error {
 
     get type(): HttpErrorType {
         if (this.status === 401) return "authentication_error";
+        if (this.status === 403) return "permission_error";
         if (this.status === 404) return "not_found_error";
         if (this.status === 429) return "rate_limit_error";
         if (this.status === 503) return "service_unavailable";
@@ -55,6 +58,11 @@ export function invalidField(param: string, message: string, code = "invalid_val
     return new HttpError(400, message, { code, param });
 }
 
+/** A 403: the API key is valid but does not reach what the request names (`param`). */
+export function forbidden(param: string, message: string): HttpError {
+    return new HttpError(403, message, { code: "forbidden", param });
+}
+
 /** A 429 with Retry-After. */
 export function tooManyRequests(message: string, code: string, retryAfterSeconds: number): HttpError {
     return new HttpError(429, message, { code, headers: { "retry-after": String(retryAfterSeconds) } });
@@ -64,6 +72,8 @@ interface FastifyLikeError {
     code?: unknown;
     statusCode?: unknown;
     message?: unknown;
+    validation?: unknown;
+    validationContext?: unknown;
 }
 
 /**
@@ -73,8 +83,12 @@ interface FastifyLikeError {
  */
 export function toHttpError(error: unknown, context: { retryAfterSeconds: number; maxBodyBytes: number }): { http: HttpError; internal: boolean } {
     if (error instanceof HttpError) return { http: error, internal: false };
+    if (error instanceof StoreError) return storeError(error, context.retryAfterSeconds);
     if (error instanceof Qwen3EmbeddingError) return libraryError(error, context.retryAfterSeconds);
     const fastify = (error ?? {}) as FastifyLikeError;
+    if (Array.isArray(fastify.validation) && fastify.validation.length > 0) {
+        return { http: schemaError(fastify.validation as SchemaIssue[], String(fastify.validationContext ?? "body"), String(fastify.message)), internal: false };
+    }
     switch (fastify.code) {
         case "FST_ERR_CTP_BODY_TOO_LARGE":
             return known(413, `The request body is larger than this server's limit of ${context.maxBodyBytes} bytes (--max-body-size)`, "request_too_large");
@@ -87,7 +101,9 @@ export function toHttpError(error: unknown, context: { retryAfterSeconds: number
         case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
             return known(400, "The Content-Length header does not match the body", "invalid_content_length");
         case "FST_ERR_BAD_URL":
-            return known(400, "The request URL is malformed", "invalid_url");
+            return known(400, "The request URL is malformed: its path is not valid percent-encoded UTF-8", "invalid_url");
+        case "FST_ERR_MAX_PARAM_LENGTH":
+            return known(414, "A path parameter of the request URL is longer than this server takes; ids are at most 512 characters", "uri_too_long");
         default:
             break;
     }
@@ -96,6 +112,45 @@ export function toHttpError(error: unknown, context: { retryAfterSeconds: number
         return known(status, typeof fastify.message === "string" ? fastify.message : "Bad request", "invalid_request");
     }
     return { http: new HttpError(500, "Internal server error; the server log has the details", { code: "internal_error" }), internal: true };
+}
+
+type SchemaIssue = { instancePath?: string; params?: Record<string, unknown>; propertyName?: string };
+
+/** A JSON-schema validation failure (fastify's `validation`) as a 400 naming the field. */
+function schemaError(issues: readonly SchemaIssue[], where: string, message: string): HttpError {
+    // An unknown field fails `propertyNames`; ajv names it on the issue (or in its params).
+    const unknown = issues.map((issue) => issue.propertyName ?? issue.params?.["propertyName"]).find((name): name is string => typeof name === "string");
+    if (unknown !== undefined) {
+        return new HttpError(400, `Unknown field ${JSON.stringify(unknown)} in the request ${where}`, { code: "unknown_field", param: unknown });
+    }
+    const first = issues[0]!;
+    const fromPath = first.instancePath?.replace(/^\//, "").split("/")[0];
+    const missing = first.params?.["missingProperty"];
+    const param = fromPath !== undefined && fromPath !== "" ? fromPath : typeof missing === "string" ? missing : null;
+    return new HttpError(400, `Invalid request ${where}: ${message}`, { code: param === null ? "invalid_request" : "invalid_value", param });
+}
+
+/**
+ * Store failures: a missing namespace is a 404; a store that is locked, unreachable or on a newer schema a 503 whose
+ * message holds no path, host or pid (the log has them); anything else a 500.
+ */
+function storeError(error: StoreError, retryAfterSeconds: number): { http: HttpError; internal: boolean } {
+    switch (error.reason) {
+        case "namespace_not_found":
+            return { http: new HttpError(404, error.message, { code: "namespace_not_found", param: "namespace" }), internal: false };
+        case "locked":
+        case "unavailable":
+        case "schema":
+            return {
+                http: new HttpError(503, "The store is unavailable; the server log has the details", {
+                    code: "store_unavailable",
+                    headers: { "retry-after": String(retryAfterSeconds) },
+                }),
+                internal: true,
+            };
+        default:
+            return { http: new HttpError(500, "The store failed; the server log has the details", { code: "store_error" }), internal: true };
+    }
 }
 
 function known(status: number, message: string, code: string): { http: HttpError; internal: boolean } {

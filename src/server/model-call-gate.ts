@@ -2,6 +2,10 @@ import type { FastifyReply } from "fastify";
 import { HttpError, tooManyRequests } from "./error-responses.js";
 import type { ServedKind } from "./model-names.js";
 
+/** What a request is admitted to: one model, or the application routes (which embed, rerank and query the store). */
+export type AdmittedKind = ServedKind | "application";
+export const ADMITTED_KINDS: readonly AdmittedKind[] = ["embedding", "reranker", "application"];
+
 /**
  * Admission to the models: at most `maxConcurrent` requests wait on or use them at once (the next one gets 429 with
  * Retry-After, straight away, instead of queueing without bound), and each admitted request runs under an AbortSignal
@@ -11,7 +15,7 @@ export class ModelCallGate {
     readonly #maxConcurrent: number;
     readonly #timeoutMs: number;
     readonly #retryAfterSeconds: number;
-    readonly #inFlight: Record<ServedKind, number> = { embedding: 0, reranker: 0 };
+    readonly #inFlight: Record<AdmittedKind, number> = { embedding: 0, reranker: 0, application: 0 };
 
     constructor(options: { maxConcurrent: number; timeoutMs: number; retryAfterSeconds: number }) {
         this.#maxConcurrent = options.maxConcurrent;
@@ -19,11 +23,11 @@ export class ModelCallGate {
         this.#retryAfterSeconds = options.retryAfterSeconds;
     }
 
-    inFlight(model?: ServedKind): number {
-        return model === undefined ? this.#inFlight.embedding + this.#inFlight.reranker : this.#inFlight[model];
+    inFlight(model?: AdmittedKind): number {
+        return model === undefined ? this.#inFlight.embedding + this.#inFlight.reranker + this.#inFlight.application : this.#inFlight[model];
     }
 
-    async run<T>(model: ServedKind, reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    async run<T>(model: AdmittedKind, reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
         if (this.inFlight() >= this.#maxConcurrent) {
             throw tooManyRequests(
                 `The server is busy: ${this.#maxConcurrent} requests are already in progress (--max-concurrent-requests); retry later`,
@@ -32,30 +36,34 @@ export class ModelCallGate {
             );
         }
         const controller = new AbortController();
-        let timedOut = false;
-        const timer = setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-        }, this.#timeoutMs);
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(() => {
+                // Settled before the abort, so that the race answers this and not the work's AbortedError.
+                reject(new HttpError(503, `The request did not finish within the server's time limit of ${this.#timeoutMs} ms (--request-timeout)`, {
+                    code: "timeout",
+                    headers: { "retry-after": String(this.#retryAfterSeconds) },
+                }));
+                controller.abort();
+            }, this.#timeoutMs);
+        });
         const onClose = () => {
             if (!reply.raw.writableFinished) controller.abort();
         };
         reply.raw.once("close", onClose);
+        // The slot is held until the work has really stopped, even when the answer (a timeout) went out before.
         this.#inFlight[model]++;
-        try {
-            return await work(controller.signal);
-        } catch (error) {
-            if (timedOut) {
-                throw new HttpError(503, `The request did not finish within the server's time limit of ${this.#timeoutMs} ms (--request-timeout)`, {
-                    code: "timeout",
-                    headers: { "retry-after": String(this.#retryAfterSeconds) },
-                });
-            }
-            throw error;
-        } finally {
+        const working = work(controller.signal);
+        const release = () => {
             this.#inFlight[model]--;
-            clearTimeout(timer);
             reply.raw.off("close", onClose);
+        };
+        working.then(release, release);
+        try {
+            // At the time limit the answer goes out whether or not the work noticed its signal (a store query cannot).
+            return await Promise.race([working, timedOut]);
+        } finally {
+            clearTimeout(timer);
         }
     }
 }

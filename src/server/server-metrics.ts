@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { ADMITTED_KINDS, type AdmittedKind } from "./model-call-gate.js";
 import type { ServedKind } from "./model-names.js";
 import type { SchedulerBatchEvent, SchedulerQueueStats } from "./server-options.js";
 
@@ -30,7 +31,7 @@ export class ServerMetrics {
     readonly #batchTokens: Histogram<"model">;
     readonly #batchDuration: Histogram<"model">;
 
-    constructor(modelCallsInFlight: (model: ServedKind) => number) {
+    constructor(modelCallsInFlight: (model: AdmittedKind) => number) {
         const registers = [this.registry];
         collectDefaultMetrics({ register: this.registry, prefix: "qwen3_" });
         this.#requests = new Counter({
@@ -70,7 +71,7 @@ export class ServerMetrics {
             name: "qwen3_model_calls_in_flight", help: "Requests admitted to a model and not yet answered (waiting for it or running): the server's queue depth",
             labelNames: ["model"], registers,
             collect() {
-                for (const model of ["embedding", "reranker"] as const) this.set({ model }, modelCallsInFlight(model));
+                for (const model of ADMITTED_KINDS) this.set({ model }, modelCallsInFlight(model));
             },
         });
         const sources = this.#queueSources;

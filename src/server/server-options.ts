@@ -1,6 +1,7 @@
 import type { CreateEmbedderOptions, Embedder } from "../embedder.js";
 import { InvalidOptionError } from "../errors.js";
 import type { CreateRerankerOptions, Reranker } from "../reranker.js";
+import { resolveApiKeys, type ApiKeySpec, type ResolvedApiKey } from "./api-key-access.js";
 import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, checkStringArray, describeValue } from "../validation.js";
 
 /** What the server uses of an embedder: the facade's Embedder, or any object with these members. */
@@ -58,10 +59,12 @@ export interface ServerOptions {
     /** TCP port; 0 picks a free one. Default 8080. `--port`, `QWEN3_EMBEDDING_PORT`. */
     port?: number;
     /**
-     * Accepted API keys, sent by clients as `Authorization: Bearer <key>`. None (default): no authentication.
-     * `--api-key` (repeatable), `--api-key-file`, `QWEN3_EMBEDDING_API_KEY` (comma-separated), `QWEN3_EMBEDDING_API_KEY_FILE`.
+     * Accepted API keys, sent by clients as `Authorization: Bearer <key>`. None (default): no authentication. A string
+     * is an admin key (everything); an {@link ApiKeySpec} limits its key to some users and namespaces.
+     * `--api-key` (repeatable), `--api-key-file` (one key a line, or a JSON object a line for a scoped key),
+     * `QWEN3_EMBEDDING_API_KEY` (comma-separated), `QWEN3_EMBEDDING_API_KEY_FILE`.
      */
-    apiKeys?: readonly string[];
+    apiKeys?: readonly (string | ApiKeySpec)[];
     /**
      * Extra model names clients may send in `model`: `"name"` for every model served, `"embedding=name"` or
      * `"reranker=name"` for one. The first one given for a model is the name responses and /v1/models use.
@@ -115,7 +118,7 @@ export interface ResolvedServerOptions {
     database: string | undefined;
     host: string;
     port: number;
-    apiKeys: readonly string[];
+    apiKeys: readonly ResolvedApiKey[];
     servedModelNames: readonly ServedModelName[];
     maxBodyBytes: number;
     maxInputs: number;
@@ -163,12 +166,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     const servedModelNames = optionalStrings("servedModelNames", opts.servedModelNames).map((entry, index) =>
         parseServedModelName(entry, index, { embedding: embedding !== undefined, reranker: reranker !== undefined }),
     );
-    const apiKeys = optionalStrings("apiKeys", opts.apiKeys);
-    apiKeys.forEach((key, index) => {
-        if (key.length === 0 || key.trim() !== key) {
-            throw new InvalidOptionError(`Expected a non-empty key without surrounding whitespace for apiKeys[${index}] but received a key of ${key.length} characters`);
-        }
-    });
+    const apiKeys = resolveApiKeys("apiKeys", opts.apiKeys);
     const corsOrigins = optionalStrings("corsOrigins", opts.corsOrigins);
     corsOrigins.forEach((origin, index) => checkOrigin(`corsOrigins[${index}]`, origin));
     if (opts.logStream !== undefined && typeof (opts.logStream as { write?: unknown })?.write !== "function") {

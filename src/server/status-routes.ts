@@ -1,4 +1,5 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { KeyAccess } from "./api-key-access.js";
 import { HttpError } from "./error-responses.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -7,7 +8,7 @@ import type { RouteContext } from "./route-context.js";
  * "shutting_down" and an OpenAI-shaped `error` otherwise), `GET /v1/models` (OpenAI's list, with each model's
  * accepted names) and `GET /metrics` (Prometheus text format).
  */
-export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number): void {
+export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number, accessOf: (request: FastifyRequest) => KeyAccess): void {
     app.get("/health", async (_request, reply) => {
         const unavailable = context.models.unavailable();
         if (unavailable !== undefined) {
@@ -38,7 +39,8 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
         };
     });
 
-    app.get("/metrics", async (_request, reply) => {
+    app.get("/metrics", async (request, reply) => {
+        if (!accessOf(request).admin) throw new HttpError(403, "Only an admin API key may read /metrics", { code: "forbidden" });
         const text = await context.metrics.registry.metrics();
         return reply.type(context.metrics.registry.contentType).send(text);
     });

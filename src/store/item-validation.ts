@@ -1,7 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
-import { describeValue } from "../validation.js";
-import { isPlainObject } from "./metadata-filter.js";
-import { wellFormed } from "./vector-text.js";
+import { describeValue, isPlainObject, optionRoot } from "../validation.js";
+import { unpairedSurrogateIndex, wellFormed } from "./vector-text.js";
 
 /** JSON metadata stored with an item: a plain object of JSON values. */
 export type Metadata = Record<string, unknown>;
@@ -16,21 +15,37 @@ export const ITEM_LIMITS = {
 } as const;
 
 function invalid(name: string, expected: string, value: unknown): never {
-    throw new InvalidOptionError(`Expected ${expected} for ${name} but received ${describeValue(value)}`);
+    throw new InvalidOptionError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, { option: optionRoot(name) });
+}
+
+/**
+ * Identifiers and metadata are stored exactly or refused: UTF-8 has no form for an unpaired surrogate, so storing
+ * one would turn it into U+FFFD and merge "\ud800" and "\udfff" (and "\ufffd") into one user, one id, one key.
+ */
+export function checkWellFormed(name: string, value: string, what = "a string"): string {
+    const at = unpairedSurrogateIndex(value);
+    if (at >= 0) {
+        throw new InvalidOptionError(
+            `Expected ${what} of well-formed Unicode for ${name} but received a string with an unpaired UTF-16 surrogate ` +
+            `(U+${value.charCodeAt(at).toString(16).toUpperCase()} at index ${at}); it cannot be stored exactly: send valid UTF-8 / paired surrogates`,
+            { option: optionRoot(name) },
+        );
+    }
+    return value;
 }
 
 export function checkNamespace(name: string, value: unknown): string {
     if (typeof value !== "string" || value.length === 0 || value.length > ITEM_LIMITS.namespaceLength || /[\u0000-\u001f]/.test(value)) {
         invalid(name, `a namespace name of 1 to ${ITEM_LIMITS.namespaceLength} characters without control characters`, value);
     }
-    return value;
+    return checkWellFormed(name, value, "a namespace name");
 }
 
 export function checkItemId(name: string, value: unknown): string {
     if (typeof value !== "string" || value.length === 0 || value.length > ITEM_LIMITS.idLength || value.includes("\u0000")) {
         invalid(name, `an id of 1 to ${ITEM_LIMITS.idLength} characters without NUL`, value);
     }
-    return wellFormed(value);
+    return checkWellFormed(name, value, "an id");
 }
 
 /** A user id; the store uses "" for items that belong to no user. */
@@ -38,7 +53,7 @@ export function checkUserId(name: string, value: unknown, { allowEmpty = false }
     if (typeof value !== "string" || (!allowEmpty && value.length === 0) || value.length > ITEM_LIMITS.userIdLength || value.includes("\u0000")) {
         invalid(name, `a user id of ${allowEmpty ? 0 : 1} to ${ITEM_LIMITS.userIdLength} characters without NUL`, value);
     }
-    return wellFormed(value);
+    return checkWellFormed(name, value, "a user id");
 }
 
 /** Text to store: PostgreSQL text cannot hold NUL; unpaired surrogates become U+FFFD (as UTF-8 encoding makes them). */
@@ -54,7 +69,9 @@ export function checkMetadata(name: string, value: unknown): string {
     if (value === undefined) return "{}";
     if (!isPlainObject(value)) invalid(name, "a plain object of JSON values", value);
     const visit = (node: unknown, path: string, depth: number): void => {
-        if (depth > ITEM_LIMITS.metadataDepth) throw new InvalidOptionError(`Expected metadata nested at most ${ITEM_LIMITS.metadataDepth} levels deep for ${name}`);
+        if (depth > ITEM_LIMITS.metadataDepth) {
+            throw new InvalidOptionError(`Expected metadata nested at most ${ITEM_LIMITS.metadataDepth} levels deep for ${name}`, { option: optionRoot(name) });
+        }
         if (node === null || typeof node === "boolean") return;
         if (typeof node === "number") {
             if (!Number.isFinite(node)) invalid(path, "a finite number", node);
@@ -62,6 +79,7 @@ export function checkMetadata(name: string, value: unknown): string {
         }
         if (typeof node === "string") {
             if (node.includes("\u0000")) invalid(path, "a string without NUL characters", node);
+            checkWellFormed(path, node);
             return;
         }
         if (Array.isArray(node)) {
@@ -70,7 +88,8 @@ export function checkMetadata(name: string, value: unknown): string {
         }
         if (isPlainObject(node)) {
             for (const [key, item] of Object.entries(node)) {
-                if (key.includes("\u0000")) throw new InvalidOptionError(`Expected metadata keys without NUL characters in ${path}`);
+                if (key.includes("\u0000")) throw new InvalidOptionError(`Expected metadata keys without NUL characters in ${path}`, { option: optionRoot(name) });
+                checkWellFormed(`${path} key ${JSON.stringify(key)}`, key, "a metadata key");
                 visit(item, `${path}[${JSON.stringify(key)}]`, depth + 1);
             }
             return;
@@ -78,9 +97,12 @@ export function checkMetadata(name: string, value: unknown): string {
         invalid(path, "a JSON value (object, array, string, finite number, boolean or null)", node);
     };
     visit(value, name, 1);
-    const json = wellFormed(JSON.stringify(value));
+    const json = JSON.stringify(value);
     if (Buffer.byteLength(json) > ITEM_LIMITS.metadataBytes) {
-        throw new InvalidOptionError(`Expected metadata of at most ${ITEM_LIMITS.metadataBytes} bytes as JSON for ${name} but received ${Buffer.byteLength(json)} bytes`);
+        throw new InvalidOptionError(
+            `Expected metadata of at most ${ITEM_LIMITS.metadataBytes} bytes as JSON for ${name} but received ${Buffer.byteLength(json)} bytes`,
+            { option: optionRoot(name) },
+        );
     }
     return json;
 }

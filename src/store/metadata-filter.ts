@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
-import { describeValue } from "../validation.js";
+import { describeValue, isPlainObject } from "../validation.js";
+import { checkWellFormed } from "./item-validation.js";
 import type { SqlParameter } from "./sql-driver.js";
 
 /** A metadata value a filter can compare with. */
@@ -136,14 +137,21 @@ export function compileMetadataFilter(filter: unknown, column: string, firstPara
         }
     };
 
-    const sql = filter === undefined ? "TRUE" : compileObject(filter, name, 1);
-    return { sql, params };
+    try {
+        const sql = filter === undefined ? "TRUE" : compileObject(filter, name, 1);
+        return { sql, params };
+    } catch (error) {
+        // Every message names a path below `name`; the error names the option itself for callers that map it.
+        if (error instanceof InvalidOptionError && error.option === undefined) throw new InvalidOptionError(error.message, { option: name });
+        throw error;
+    }
 }
 
 function checkKey(key: string, path: string): void {
     if (key.length === 0 || key.length > FILTER_LIMITS.keyLength || key.includes("\u0000")) {
         throw new InvalidOptionError(`Expected a metadata key of 1 to ${FILTER_LIMITS.keyLength} characters without NUL at ${path}`);
     }
+    checkWellFormed(`${path} key`, key, "a metadata key");
 }
 
 function checkScalar(value: unknown, path: string): MetadataScalar {
@@ -156,16 +164,10 @@ function checkScalar(value: unknown, path: string): MetadataScalar {
         if (value.length > FILTER_LIMITS.stringLength || value.includes("\u0000")) {
             throw new InvalidOptionError(`Expected a string of at most ${FILTER_LIMITS.stringLength} characters without NUL for ${path}`);
         }
-        return value;
+        return checkWellFormed(path, value);
     }
     throw new InvalidOptionError(
         `Expected a string, number, boolean or null for ${path} but received ${describeValue(value)}; ` +
         "compare with operators in an object ({ $gte: 3 }) and match lists with $in",
     );
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-    const prototype = Object.getPrototypeOf(value) as unknown;
-    return prototype === Object.prototype || prototype === null;
 }

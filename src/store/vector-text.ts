@@ -33,6 +33,14 @@ export function sha256Hex(text: string): string {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** Index of the first unpaired UTF-16 surrogate, or -1 for well-formed Unicode. */
+export function unpairedSurrogateIndex(text: string): number {
+    LONE_SURROGATE.lastIndex = 0;
+    const match = LONE_SURROGATE.exec(text);
+    LONE_SURROGATE.lastIndex = 0;
+    return match === null ? -1 : match.index;
+}
+
 /**
  * Replaces unpaired UTF-16 surrogates with U+FFFD, as encoding to UTF-8 does anyway; PostgreSQL rejects them in JSON.
  */

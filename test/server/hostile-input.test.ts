@@ -59,7 +59,9 @@ describe("hostile input: the right status and message, and the server keeps serv
         expectError(await postJson(embeddings, "", auth), 400, "invalid_json", "The request body is empty; send a JSON object");
         expectError(await postJson(embeddings, '["a", "b"]', auth), 400, "invalid_body", "Expected a JSON object as the request body but received an array of length 2");
         expectError(await postJson(embeddings, "null", auth), 400, "invalid_body", "Expected a JSON object as the request body but received null");
-        expectError(await postJson(embeddings, '{"__proto__": {"x": 1}, "input": "a"}', auth), 400, "invalid_json");
+        expectError(await postJson(embeddings, '{"__proto__": {"x": 1}, "input": "a"}', auth), 400, "forbidden_key", /has a "__proto__" key, which this server refuses/, "__proto__");
+        expectError(await postJson(embeddings, '{"constructor": {"prototype": {"x": 1}}, "input": "a"}', auth), 400, "forbidden_key", /"constructor" key/, "constructor");
+        expectError(await postJson(embeddings, '{"\\u005f_proto__": {"x": 1}, "input": "a"}', auth), 400, "forbidden_key", undefined, "__proto__");
         const text = await fetch(embeddings, { method: "POST", headers: { "content-type": "text/plain", ...auth }, body: '{"input":"a"}' });
         expectError({ status: text.status, headers: text.headers, body: await text.json() }, 415, "unsupported_media_type", /Content-Type: application\/json/);
         await expectStillServing();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { resolveApiKeys } from "../../src/server/api-key-access.js";
 import { ApiKeyCheck } from "../../src/server/auth.js";
 import { HttpError } from "../../src/server/error-responses.js";
 import { checkRequestedModel, modelNames } from "../../src/server/model-names.js";
@@ -50,7 +51,7 @@ describe("model names", () => {
 describe("ApiKeyCheck", () => {
     const check = (keys: string[], header: string | undefined) => {
         try {
-            new ApiKeyCheck(keys).check(header);
+            new ApiKeyCheck(resolveApiKeys("apiKeys", keys)).check(header);
             return "ok";
         } catch (error) {
             return (error as HttpError).code;

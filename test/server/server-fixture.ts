@@ -60,7 +60,7 @@ export function expectError(response: JsonResponse, status: number, code: string
     expect(error.message).not.toMatch(/\n\s+at /); // no stack frames
     if (message !== undefined) expect(error.message).toMatch(message);
     if (param !== undefined) expect(error.param).toBe(param);
-    const type = status === 401 ? "authentication_error" : status === 404 ? "not_found_error" : status === 429 ? "rate_limit_error"
+    const type = status === 401 ? "authentication_error" : status === 403 ? "permission_error" : status === 404 ? "not_found_error" : status === 429 ? "rate_limit_error"
         : status === 503 ? "service_unavailable" : status >= 500 ? "server_error" : "invalid_request_error";
     expect(error.type).toBe(type);
 }
