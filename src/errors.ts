@@ -44,7 +44,16 @@ export class Qwen3EmbeddingError extends Error {
 
 /** An option or argument has the wrong type or value. The message names it, what was expected and what was received. */
 export class InvalidOptionError extends Qwen3EmbeddingError {
-    constructor(message: string) { super("ERR_INVALID_OPTION", message); }
+    /**
+     * The option or argument at fault, where the thrower records it (e.g. "query" or "instruction" when a rerank
+     * prompt leaves the document no room); undefined otherwise. Not kept across a worker-thread boundary.
+     */
+    readonly option: string | undefined;
+
+    constructor(message: string, options: { option?: string } = {}) {
+        super("ERR_INVALID_OPTION", message);
+        this.option = options.option;
+    }
 }
 
 /** The model file is missing, unreadable, truncated or not a GGUF. */
