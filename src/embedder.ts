@@ -106,6 +106,19 @@ export class Embedder extends ScheduledFacade {
         return this.#embed(texts, resolveInstruction(opts), opts);
     }
 
+    /**
+     * How many tokens each text has as the model would see it, before any cut: formatted as a query when `instruction`
+     * or `task` is given (as `embed` does), normalized when the embedder normalizes input, the appended <|endoftext|>
+     * included. A count above `maxTokens` is an input `embed` cuts (or, with `truncate: "error"`, refuses).
+     */
+    async countTokens(texts: readonly string[], options: Pick<EmbedOptions, "instruction" | "task"> = {}): Promise<number[]> {
+        checkStringArray("texts", texts);
+        const opts = checkOptionsObject<EmbedOptions>("countTokens options", options, ["instruction", "task"]);
+        const { model } = this.loaded.use();
+        const tokenized = await model.tokenize(this.#inputs(texts, resolveInstruction(opts)), { special: false });
+        return tokenized.map((ids) => ids.length + 1);
+    }
+
     /** Cosine similarity of two float vectors (the dot product when both are normalized). */
     similarity(a: Float32Array, b: Float32Array): number {
         return cosineSimilarity(a, b);
@@ -123,11 +136,7 @@ export class Embedder extends ScheduledFacade {
         const schedule = checkScheduleOptions(opts, instruction === undefined ? "bulk" : "interactive");
         if (signal?.aborted) throw new AbortedError();
 
-        const inputs = texts.map((text) => {
-            const clean = this.#normalizeInput ? normalizeInputText(text) : text;
-            return instruction === undefined ? clean : formatQuery(instruction, clean);
-        });
-        const tokenized = await model.tokenize(inputs, { special: false });
+        const tokenized = await model.tokenize(this.#inputs(texts, instruction), { special: false });
         const built = tokenized.map((ids, index) => buildEmbeddingSequence(ids, { maxTokens, truncate, index }));
         const sequences = built.map((entry) => entry.tokens);
         const hidden = await scheduler.submit({ kind: "embed", sequences, signal, ...schedule });
@@ -145,6 +154,14 @@ export class Embedder extends ScheduledFacade {
             truncated: built.map((entry) => entry.truncated),
             dimensions,
         };
+    }
+
+    /** The texts the model reads: normalized (when asked), formatted as queries when there is an instruction. */
+    #inputs(texts: readonly string[], instruction: string | undefined): string[] {
+        return texts.map((text) => {
+            const clean = this.#normalizeInput ? normalizeInputText(text) : text;
+            return instruction === undefined ? clean : formatQuery(instruction, clean);
+        });
     }
 }
 

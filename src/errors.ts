@@ -44,7 +44,7 @@ export class Qwen3EmbeddingError extends Error {
 
 /** An option or argument has the wrong type or value. The message names it, what was expected and what was received. */
 export class InvalidOptionError extends Qwen3EmbeddingError {
-    /** The option (or argument) at fault, as the message names it (`userId`, `filter`), when the check knew it. */
+    /** The option (or argument) at fault, as the message names it (`userId`, `filter`), when the check knew it; not kept across a worker-thread boundary. */
     readonly option: string | undefined;
 
     constructor(message: string, options?: { option?: string }) {

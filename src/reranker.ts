@@ -1,6 +1,6 @@
 import { AbortedError, InvalidOptionError } from "./errors.js";
 import { normalizeInputText } from "./format/input-normalization.js";
-import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody } from "./format/rerank-prompt.js";
+import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, checkRerankMaxTokens, formatRerankBody, formatRerankHead, MIN_RERANK_DOCUMENT_TOKENS, rerankRoomError } from "./format/rerank-prompt.js";
 import { DEFAULT_INSTRUCTION } from "./format/task-instructions.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
 import { ScheduledFacade } from "./scheduled-facade.js";
@@ -24,7 +24,11 @@ export interface RerankOptions extends ScheduleOptions {
     instruction?: string;
     /** Return only the N best. Default: all. */
     topN?: number;
-    /** Tokens per prompt (prefix + body + suffix); the document's tail is cut to fit. Default 8192, at most the context size. */
+    /**
+     * Tokens per prompt (prefix + body + suffix); the document's tail is cut to fit. Default 8192, at most the context
+     * size. The instruction and query are never cut: when with the template they leave the document no token, the call
+     * throws InvalidOptionError naming the longer of `query` and `instruction` (its `option` says which).
+     */
     maxTokens?: number;
     /** Include each document's text in the results. Default false. */
     returnDocuments?: boolean;
@@ -73,7 +77,7 @@ export class Reranker extends ScheduledFacade {
         const opts = checkOptionsObject<RerankOptions>("rerank options", options, RERANK_OPTIONS);
         const topN = opts.topN === undefined ? documents.length : checkInteger("topN", opts.topN, 1, Number.MAX_SAFE_INTEGER);
         const returnDocuments = opts.returnDocuments === undefined ? false : checkBoolean("returnDocuments", opts.returnDocuments);
-        const { scores, totalTokens } = await this.#score(documents.map((document) => [query, document] as const), opts);
+        const { scores, totalTokens } = await this.#score(documents.map((document) => [query, document] as const), opts, () => "query");
         const results = documents
             .map((document, index): RerankResultItem => ({ index, score: scores[index]!, ...(returnDocuments ? { document } : {}) }))
             .sort((a, b) => b.score - a.score || a.index - b.index)
@@ -91,10 +95,15 @@ export class Reranker extends ScheduledFacade {
             checkString(`pairs[${index}] document`, document);
             return [query as string, document as string];
         });
-        return Array.from((await this.#score(normalized, opts)).scores);
+        return Array.from((await this.#score(normalized, opts, (index) => `pairs[${index}] query`)).scores);
     }
 
-    async #score(pairs: readonly (readonly [string, string])[], opts: RerankOptions): Promise<{ scores: Float32Array; totalTokens: number }> {
+    /** `queryName(index)` names the query of pair `index` in errors. */
+    async #score(
+        pairs: readonly (readonly [string, string])[],
+        opts: RerankOptions,
+        queryName: (index: number) => string,
+    ): Promise<{ scores: Float32Array; totalTokens: number }> {
         const { model, scheduler } = this.loaded.use();
         const instruction = opts.instruction === undefined ? this.#instruction : checkString("instruction", opts.instruction, { allowEmpty: false });
         const maxTokens = opts.maxTokens === undefined ? Math.min(8192, this.contextSize) : checkInteger("maxTokens", opts.maxTokens, 1, this.contextSize);
@@ -108,13 +117,52 @@ export class Reranker extends ScheduledFacade {
             model.tokenize([RERANK_SUFFIX], { special: true }),
         ]).then(([[prefix], [suffix]]) => [prefix!, suffix!]);
         const [prefix, suffix] = await this.#templateTokens;
+        checkRerankMaxTokens(prefix.length, suffix.length, maxTokens);
         const clean = (text: string) => (this.#normalizeInput ? normalizeInputText(text) : text);
+        await this.#checkRoom(pairs.map(([query]) => clean(query)), instruction, prefix.length, suffix.length, maxTokens, queryName);
         // The body is tokenized as ONE string: tokenizing query and document apart changes merges at the seams.
         const bodies = await model.tokenize(pairs.map(([query, document]) => formatRerankBody(instruction, clean(query), clean(document))), { special: false });
         const sequences = bodies.map((body) => buildRerankSequence(prefix, body, suffix, maxTokens).tokens);
         const scores = await scheduler.submit({ kind: "rank", sequences, signal, ...schedule });
         if (this.#calibration !== undefined) scores.forEach((score, index) => (scores[index] = applyCalibration(this.#calibration!, score)));
         return { scores, totalTokens: sequences.reduce((sum, sequence) => sum + sequence.length, 0) };
+    }
+
+    /**
+     * Refuses, before any body is tokenized, a query whose prompt leaves the document no room (see rerankRoomError):
+     * each distinct query's head (`<Instruct>...<Document>:`) is tokenized once; query and instruction alone only for
+     * the message.
+     */
+    async #checkRoom(
+        queries: readonly string[],
+        instruction: string,
+        prefixTokens: number,
+        suffixTokens: number,
+        maxTokens: number,
+        queryName: (index: number) => string,
+    ): Promise<void> {
+        const { model } = this.loaded.use();
+        const firstIndex = new Map<string, number>();
+        queries.forEach((query, index) => {
+            if (!firstIndex.has(query)) firstIndex.set(query, index);
+        });
+        const distinct = [...firstIndex.keys()];
+        const heads = await model.tokenize(distinct.map((query) => formatRerankHead(instruction, query)), { special: false });
+        const room = maxTokens - prefixTokens - suffixTokens;
+        const at = heads.findIndex((head) => head.length + MIN_RERANK_DOCUMENT_TOKENS > room);
+        if (at === -1) return;
+        const query = distinct[at]!;
+        const [queryTokens, instructionTokens] = await model.tokenize([query, instruction], { special: false });
+        const error = rerankRoomError({
+            queryName: queryName(firstIndex.get(query)!),
+            queryTokens: queryTokens!.length,
+            instructionTokens: instructionTokens!.length,
+            headTokens: heads[at]!.length,
+            prefixTokens,
+            suffixTokens,
+            maxTokens,
+        });
+        if (error !== undefined) throw error;
     }
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RERANK_PREFIX, RERANK_SUFFIX, createReranker, formatRerankBody, type Reranker } from "../src/index.js";
+import { InvalidOptionError, RERANK_PREFIX, RERANK_SUFFIX, createReranker, formatRerankBody, type Reranker } from "../src/index.js";
 import { buildFixtureMetadata, buildFixtureTensors, ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
 import { writeGguf } from "../scripts/fixtures/gguf-writer.js";
 import { loadQwen3Reference, type Qwen3ReferenceModel } from "./reference/qwen3-reference.js";
@@ -98,6 +98,74 @@ describe("the Qwen3 reranker contract", () => {
         const a = await rank.score([[query, documents[1]!]]);
         const b = await rank.score([{ query, document: documents[1]! }]);
         expect(a).toEqual(b);
+    });
+});
+
+/**
+ * What the no-room error says for this query and instruction at this limit, computed independently: the template is
+ * everything of the prompt but query and instruction, the head the body up to `<Document>:`.
+ */
+function noRoomCounts(query: string, instruction: string, maxTokens: number) {
+    const head = referenceTokenize(`<Instruct>: ${instruction}\n<Query>: ${query}\n<Document>:`).length;
+    const queryTokens = referenceTokenize(query).length;
+    const instructionTokens = referenceTokenize(instruction).length;
+    const excess = prefix.length + head + suffix.length + 1 - maxTokens;
+    return { head, queryTokens, instructionTokens, excess, template: prefix.length + head + suffix.length - queryTokens - instructionTokens };
+}
+
+describe("a query or instruction that leaves the document no room", () => {
+    it("is refused, naming the query, its token count and the limit, also at the default limit", async () => {
+        const long = "word ".repeat(rank.contextSize + 100);
+        const counts = noRoomCounts(long, WEB_SEARCH, rank.contextSize);
+        const message = `query has ${counts.queryTokens} tokens and instruction ${counts.instructionTokens}: with the rerank prompt's template ` +
+            `(${counts.template} tokens) they leave no room for the document within the limit of ${rank.contextSize} tokens per prompt (maxTokens); ` +
+            `shorten query to at most ${counts.queryTokens - counts.excess} tokens`;
+        for (const reranker of [rank, causal]) {
+            const refused = reranker.rerank(long, documents.slice(0, 3));
+            await expect(refused).rejects.toThrow(InvalidOptionError);
+            await expect(refused).rejects.toThrow(message);
+            await expect(refused).rejects.toMatchObject({ code: "ERR_INVALID_OPTION", option: "query" });
+        }
+        // score() names the pair whose query is at fault.
+        await expect(rank.score([[query, documents[0]!], [long, documents[1]!], [long, documents[2]!]])).rejects.toThrow(
+            message.replaceAll("query has", "pairs[1] query has").replace("shorten query", "shorten pairs[1] query"),
+        );
+    });
+
+    it("keeps a prompt with exactly one document token, refuses one with none", async () => {
+        const { head } = noRoomCounts(query, WEB_SEARCH, 0);
+        const fits = prefix.length + head + suffix.length + 1;
+        const result = await rank.rerank(query, documents.slice(0, 2), { maxTokens: fits });
+        expect(result.totalTokens).toBe(2 * fits);
+        const [score] = await rank.score([[query, documents[0]!]], { maxTokens: fits });
+        expect(Math.abs(score! - oracle.rankScore(expectedPrompt(query, documents[0]!, WEB_SEARCH, fits)))).toBeLessThanOrEqual(1e-4);
+        const counts = noRoomCounts(query, WEB_SEARCH, fits - 1);
+        // The instruction is the longer here, so it is the one named.
+        await expect(rank.rerank(query, documents, { maxTokens: fits - 1 })).rejects.toThrow(
+            `instruction has ${counts.instructionTokens} tokens and query ${counts.queryTokens}: with the rerank prompt's template (${counts.template} tokens) ` +
+            `they leave no room for the document within the limit of ${fits - 1} tokens per prompt (maxTokens); shorten instruction to at most ${counts.instructionTokens - 1} tokens`,
+        );
+    });
+
+    it("names the instruction when it is the longer, and both when neither alone can make room", async () => {
+        const instruction = "Judge the passage carefully. ".repeat(60);
+        const counts = noRoomCounts(query, instruction, 256);
+        const refused = rank.rerank(query, documents, { instruction, maxTokens: 256 });
+        await expect(refused).rejects.toThrow(
+            `instruction has ${counts.instructionTokens} tokens and query ${counts.queryTokens}: with the rerank prompt's template (${counts.template} tokens) ` +
+            `they leave no room for the document within the limit of 256 tokens per prompt (maxTokens); shorten instruction to at most ${counts.instructionTokens - counts.excess} tokens`,
+        );
+        await expect(refused).rejects.toMatchObject({ option: "instruction" });
+
+        const longQuery = "word ".repeat(400);
+        const both = noRoomCounts(longQuery, instruction, 256);
+        expect(both.instructionTokens).toBeLessThan(both.queryTokens);
+        expect(both.instructionTokens - both.excess).toBeLessThan(1); // shortening the query alone cannot help
+        await expect(rank.rerank(longQuery, documents, { instruction, maxTokens: 256 })).rejects.toThrow(
+            `query has ${both.queryTokens} tokens and instruction ${both.instructionTokens}: with the rerank prompt's template (${both.template} tokens) ` +
+            `they leave no room for the document within the limit of 256 tokens per prompt (maxTokens); ` +
+            `shorten query and instruction to at most ${both.queryTokens + both.instructionTokens - both.excess} tokens together`,
+        );
     });
 });
 

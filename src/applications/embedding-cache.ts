@@ -41,7 +41,9 @@ const CREATE_OPTIONS = ["embedder", "store", "dimensions"] as const;
 /**
  * Embeddings through a cache in the store, keyed by the model file's fingerprint, the query instruction (none for
  * documents), the dimension and the SHA-256 of the text: re-indexing and repeated queries skip the model. Vectors
- * are L2-normalized float32, truncated to at most min(8192, context size) tokens (part of the key).
+ * are L2-normalized float32, truncated to at most `maxTokens` = min(8192, context size) tokens (part of the key).
+ * Memory, SearchIndex and Recommender refuse a longer query before it gets here (see checkQueryLengths): only
+ * documents are cut.
  *
  * The key does not see the embedder's `normalizeInput` option: use one cache (store) per setting of it.
  */
@@ -52,8 +54,9 @@ export class EmbeddingCache {
     /** The fingerprint plus the truncation length: the `model` part of every cache key. */
     readonly model: string;
     readonly dimensions: number;
+    /** Tokens per text the model sees: min(8192, the embedder's context size), the appended <|endoftext|> included. */
+    readonly maxTokens: number;
     readonly #store: VectorStore | undefined;
-    readonly #maxTokens: number;
     #hits = 0;
     #misses = 0;
 
@@ -64,7 +67,7 @@ export class EmbeddingCache {
         this.fingerprint = fingerprint;
         this.model = `${fingerprint};tokens=${maxTokens}`;
         this.dimensions = dimensions;
-        this.#maxTokens = maxTokens;
+        this.maxTokens = maxTokens;
     }
 
     /** Documents: raw text, no instruction. */
@@ -102,7 +105,7 @@ export class EmbeddingCache {
         });
         if (missing.size > 0) {
             const missingTexts = [...missing.values()];
-            const common = { dimensions: this.dimensions, maxTokens: this.#maxTokens, ...(signal === undefined ? {} : { signal }) };
+            const common = { dimensions: this.dimensions, maxTokens: this.maxTokens, ...(signal === undefined ? {} : { signal }) };
             const result = instruction === ""
                 ? await this.embedder.embedDocuments(missingTexts, common)
                 : await this.embedder.embed(missingTexts, { ...common, instruction });
@@ -131,7 +134,8 @@ export async function createEmbeddingCache(options: CreateEmbeddingCacheOptions)
 export function checkEmbedder(value: unknown, name = "embedder"): Embedder {
     const candidate = value as Partial<Embedder> | undefined;
     if (candidate === null || typeof candidate !== "object" || typeof candidate.embed !== "function" || typeof candidate.embedDocuments !== "function"
-        || typeof candidate.modelPath !== "string" || typeof candidate.dimensions !== "number" || typeof candidate.contextSize !== "number") {
+        || typeof candidate.countTokens !== "function" || typeof candidate.modelPath !== "string" || typeof candidate.dimensions !== "number"
+        || typeof candidate.contextSize !== "number") {
         throw new InvalidOptionError(`Expected an Embedder (from createEmbedder) for ${name} but received ${describeValue(value)}`);
     }
     return candidate as Embedder;

@@ -9,6 +9,7 @@ import type { StoredItem, VectorStore } from "../store/vector-store.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
 import { checkOptionalReranker, checkStore } from "./application-options.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
+import { checkQueryText } from "./query-text.js";
 import { retrieveThenRerank, type RetrievalSource } from "./retrieve-then-rerank.js";
 
 export interface CreateMemoryOptions {
@@ -122,9 +123,12 @@ export class Memory {
         return (await this.#store.get(this.namespace, checked.map((entry) => entry.id), { userId })).map(toMemory);
     }
 
-    /** The user's memories most relevant to the query, best first. */
+    /**
+     * The user's memories most relevant to the query, best first. An empty or whitespace-only query, or one longer
+     * than the embedder's token limit with the instruction, is an InvalidOptionError naming `query`: queries are never cut.
+     */
     async search(query: string, options: MemorySearchOptions): Promise<MemorySearchResult[]> {
-        checkString("query", query);
+        checkQueryText("query", query);
         const opts = checkOptionsObject<MemorySearchOptions>("search options", options, SEARCH_OPTIONS);
         const userId = checkUserId("userId", opts.userId);
         const topK = opts.topK === undefined ? 10 : checkInteger("topK", opts.topK, 1, 1000);

@@ -7,6 +7,7 @@ import { checkAbortSignal, checkInteger, checkOneOf, checkOptionsObject, checkSt
 import { checkStore, checkUnitInterval } from "./application-options.js";
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexResult } from "./document-indexer.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
+import { checkQueryLengths, checkQueryText } from "./query-text.js";
 
 export interface CreateRecommenderOptions {
     embedder: Embedder;
@@ -127,7 +128,9 @@ export class Recommender {
 
     /**
      * Items for someone with these preferences (texts they wrote, or catalogue items they liked), best first: among
-     * `candidates` when given, else in the catalogue (liked items left out).
+     * `candidates` when given, else in the catalogue (liked items left out). Preferences written as text are queries:
+     * an empty or whitespace-only one, or one longer than the embedder's token limit with the instruction, is an
+     * InvalidOptionError naming it (`preferences[0]`, `preferences[1].text`); they are never cut.
      */
     async recommend(preferences: readonly RecommendItem[], candidates?: readonly RecommendItem[], options: RecommendOptions = {}): Promise<Recommendation[]> {
         const opts = checkOptionsObject<RecommendOptions>("recommend options", options, RECOMMEND_OPTIONS);
@@ -162,6 +165,10 @@ export class Recommender {
 
     /** Vectors for items: stored ones from the catalogue, texts through the cache (as documents or as queries). */
     async #resolve(items: readonly CheckedItem[], name: string, role: "document" | "query", signal: AbortSignal | undefined): Promise<ResolvedItem[]> {
+        if (role === "query") {
+            const queries = items.flatMap((item) => (item.kind === "text" ? [{ name: item.name, text: checkQueryText(item.name, item.text) }] : []));
+            await checkQueryLengths(this.#cache, queries, this.#instruction);
+        }
         const storedIds = items.flatMap((item) => (item.kind === "stored" ? [item.id] : []));
         const found = new Map<string, ResolvedItem>();
         if (storedIds.length > 0) {
@@ -215,7 +222,8 @@ export class Recommender {
     }
 }
 
-type CheckedItem = { kind: "stored"; id: string } | { kind: "text"; text: string; id?: string; metadata?: Metadata };
+/** A text item keeps the name its text is known by in messages (`preferences[0]`, `items[2].text`). */
+type CheckedItem = { kind: "stored"; id: string } | { kind: "text"; name: string; text: string; id?: string; metadata?: Metadata };
 
 function checkItems(name: string, items: unknown): CheckedItem[] {
     if (!Array.isArray(items)) throw new InvalidOptionError(`Expected an array of items for ${name} but received ${describeValue(items)}`);
@@ -224,7 +232,7 @@ function checkItems(name: string, items: unknown): CheckedItem[] {
 }
 
 function checkItem(name: string, item: unknown): CheckedItem {
-    if (typeof item === "string") return { kind: "text", text: checkItemText(name, item) };
+    if (typeof item === "string") return { kind: "text", name, text: checkItemText(name, item) };
     if (!isPlainObject(item)) throw new InvalidOptionError(`Expected a string, { id } or { text } for ${name} but received ${describeValue(item)}`);
     const value = checkOptionsObject<{ id?: string; text?: string; metadata?: Metadata }>(name, item, ["id", "text", "metadata"]);
     if (value.text === undefined) {
@@ -234,6 +242,7 @@ function checkItem(name: string, item: unknown): CheckedItem {
     }
     return {
         kind: "text",
+        name: `${name}.text`,
         text: checkItemText(`${name}.text`, value.text),
         ...(value.id === undefined ? {} : { id: checkItemId(`${name}.id`, value.id) }),
         ...(value.metadata === undefined ? {} : { metadata: JSON.parse(checkMetadata(`${name}.metadata`, value.metadata)) as Metadata }),

@@ -2,6 +2,7 @@ import type { Reranker } from "../reranker.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { SearchHit, VectorStore } from "../store/vector-store.js";
 import type { EmbeddingCache } from "./embedding-cache.js";
+import { checkQueryLengths } from "./query-text.js";
 
 /** What one namespace of an application searches with. */
 export interface RetrievalSource {
@@ -30,10 +31,14 @@ export interface RankedHit {
     similarity: number;
 }
 
-/** Nearest `topK` by vector, or the nearest `rerankTopK` reranked down to `topK`. Best first. */
+/**
+ * Nearest `topK` by vector, or the nearest `rerankTopK` reranked down to `topK`. Best first. A query over the
+ * embedder's token limit is refused (InvalidOptionError naming `query`), never cut.
+ */
 export async function retrieveThenRerank(source: RetrievalSource, query: string, options: RetrievalOptions): Promise<RankedHit[]> {
     const { topK, rerank, rerankTopK, userId, filter, signal } = options;
     const withSignal = signal === undefined ? {} : { signal };
+    await checkQueryLengths(source.cache, [{ name: "query", text: query }], source.instruction);
     const vector = await source.cache.embedQuery(query, { instruction: source.instruction, ...withSignal });
     const hits = await source.store.search(source.namespace, vector, {
         topK: rerank ? rerankTopK : topK,

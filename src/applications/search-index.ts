@@ -9,6 +9,7 @@ import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, check
 import { checkOptionalReranker, checkStore } from "./application-options.js";
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexResult } from "./document-indexer.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
+import { checkQueryText } from "./query-text.js";
 import { retrieveThenRerank, type RetrievalSource } from "./retrieve-then-rerank.js";
 
 export interface CreateSearchIndexOptions {
@@ -78,9 +79,13 @@ export class SearchIndex {
         return indexDocuments(this.#store, this.#cache, this.namespace, documents, options);
     }
 
-    /** Retrieves the nearest documents, then (with a reranker) reranks the best `rerankTopK` of them. Best first. */
+    /**
+     * Retrieves the nearest documents, then (with a reranker) reranks the best `rerankTopK` of them. Best first. An
+     * empty or whitespace-only query, or one longer than the embedder's token limit with the instruction, is an
+     * InvalidOptionError naming `query`: queries are never cut.
+     */
     async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
-        checkString("query", query);
+        checkQueryText("query", query);
         const opts = checkOptionsObject<SearchOptions>("search options", options, SEARCH_OPTIONS);
         const topK = opts.topK === undefined ? 10 : checkInteger("topK", opts.topK, 1, 1000);
         const rerank = (opts.rerank === undefined ? true : checkBoolean("rerank", opts.rerank)) && this.#source.reranker !== undefined;

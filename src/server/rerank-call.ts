@@ -1,4 +1,5 @@
 import type { FastifyReply } from "fastify";
+import { InvalidOptionError } from "../errors.js";
 import type { RerankOptions, RerankResult } from "../reranker.js";
 import { describeValue } from "../validation.js";
 import { HttpError, invalidField } from "./error-responses.js";
@@ -29,7 +30,12 @@ export function readDocuments(body: RequestBody, param: string, maxInputs: numbe
     });
 }
 
-/** Reranks through the facade, admitted by the gate and under its signal; counts the tokens the model saw. */
+/**
+ * Reranks through the facade, admitted by the gate and under its signal; counts the tokens the model saw. A query or
+ * instruction that leaves the document no room in a prompt of the server's (or the request's) tokens-per-prompt
+ * limit is a 400 `invalid_value` whose `param` is `query` or `instruction`, whichever the library named: they are
+ * never cut, only documents are.
+ */
 export async function runRerank(
     context: RouteContext,
     reply: FastifyReply,
@@ -39,7 +45,13 @@ export async function runRerank(
     options: Omit<RerankOptions, "signal">,
 ): Promise<RerankResult> {
     return context.gate.run("reranker", reply, async (signal) => {
-        const result = await served.model.rerank(query, documents, { maxTokens: served.maxTokens, ...options, signal });
+        let result: RerankResult;
+        try {
+            result = await served.model.rerank(query, documents, { maxTokens: served.maxTokens, ...options, signal });
+        } catch (error) {
+            if (error instanceof InvalidOptionError && (error.option === "query" || error.option === "instruction")) throw invalidField(error.option, error.message);
+            throw error;
+        }
         context.metrics.processed("reranker", documents.length, result.totalTokens);
         return result;
     });

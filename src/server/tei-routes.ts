@@ -39,7 +39,8 @@ export function isTeiRerankBody(body: unknown): boolean {
  * truncation_direction }` answered TEI's way: `[{ index, score, text? }]`, best first. `raw_scores` gives the logit
  * log(p / (1 - p)) of Qwen3's p(yes), recovered from the float32 p, so it stays within [-103.3, 16.6].
  * Documents are always cut from the end to fit the tokens-per-input limit, as Qwen3's reference code does, whatever
- * `truncate` says.
+ * `truncate` says. The query and the instruction are never cut, `truncate` or not: when they leave the documents no
+ * token the answer is a 400 naming `query` or `instruction` (cutting the query would score a question nobody asked).
  */
 export async function teiRerank(context: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const served = context.models.reranker();

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { describe, expect, it } from "vitest";
 import { END_OF_TEXT_TOKEN, buildEmbeddingSequence, formatQuery } from "../../src/format/embedding-input.js";
-import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody } from "../../src/format/rerank-prompt.js";
+import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody, formatRerankHead } from "../../src/format/rerank-prompt.js";
 import { DEFAULT_INSTRUCTION } from "../../src/format/task-instructions.js";
 
 // The prompts through the real Qwen3 tokenizer (Hugging Face's, from the dev dependency), no model needed.
@@ -54,5 +54,14 @@ describe("prompts through the Qwen3 tokenizer", () => {
         expect(truncated).toBe(true);
         expect(tokens.length).toBe(256);
         expect(Array.from(tokens.subarray(-9))).toEqual(Array.from(ids(RERANK_SUFFIX)));
+    });
+
+    it("the rerank head's tokens begin the body's, whatever the document starts with: their count is where the document starts", () => {
+        for (const document of ["Beijing.", "", " two spaces", "::colons", "\nnewline", "北京", "123", "'quoted'", "<Document>: again"]) {
+            const head = Array.from(ids(formatRerankHead(DEFAULT_INSTRUCTION, "What is it?")));
+            const body = Array.from(ids(formatRerankBody(DEFAULT_INSTRUCTION, "What is it?", document)));
+            expect(body.slice(0, head.length), JSON.stringify(document)).toEqual(head);
+            expect(body.length).toBeGreaterThan(head.length);
+        }
     });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody } from "../../src/format/rerank-prompt.js";
+import { MIN_RERANK_DOCUMENT_TOKENS, RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, formatRerankBody, formatRerankHead, rerankRoomError } from "../../src/format/rerank-prompt.js";
 import { DEFAULT_INSTRUCTION } from "../../src/format/task-instructions.js";
 import { expectInvalidOption } from "./expect-invalid-option.js";
 
@@ -81,6 +81,42 @@ describe("buildRerankSequence", () => {
             () => buildRerankSequence(prefix, range(500, 5), suffix, 60.5),
             "maxTokens 60.5 leaves no room for the rerank body: the prompt prefix (39 tokens) and suffix (9 tokens) take 48; " +
             "use a maxTokens of at least 49",
+        );
+    });
+});
+
+describe("rerankRoomError: the document must keep a token", () => {
+    const base = { queryName: "query", prefixTokens: 39, suffixTokens: 9, instructionTokens: 15 };
+
+    it("the head is the body up to the document's joining space", () => {
+        expect(formatRerankBody("i", "q", "d")).toBe(`${formatRerankHead("i", "q")} d`);
+        expect(MIN_RERANK_DOCUMENT_TOKENS).toBe(1);
+    });
+
+    it("is undefined while one document token fits, an error naming the longer part once none does", () => {
+        // head 35 = 15 instruction + 8 query + 12 of markup; 39 + 35 + 9 = 83.
+        expect(rerankRoomError({ ...base, queryTokens: 8, headTokens: 35, maxTokens: 84 })).toBeUndefined();
+        const error = rerankRoomError({ ...base, queryTokens: 8, headTokens: 35, maxTokens: 83 })!;
+        expectInvalidOption(() => { throw error; },
+            "instruction has 15 tokens and query 8: with the rerank prompt's template (60 tokens) they leave no room for the document " +
+            "within the limit of 83 tokens per prompt (maxTokens); shorten instruction to at most 14 tokens");
+        expect(error.option).toBe("instruction");
+    });
+
+    it("names the query when it is the longer (or as long), both when neither alone can make room, maxTokens when nothing can", () => {
+        const query = rerankRoomError({ ...base, queryName: "pairs[2] query", queryTokens: 1000, headTokens: 1027, maxTokens: 500 })!;
+        expect(query.message).toBe(
+            "pairs[2] query has 1000 tokens and instruction 15: with the rerank prompt's template (60 tokens) they leave no room for the document " +
+            "within the limit of 500 tokens per prompt (maxTokens); shorten pairs[2] query to at most 424 tokens",
+        );
+        expect(query.option).toBe("query");
+        expect(rerankRoomError({ ...base, queryTokens: 300, instructionTokens: 200, headTokens: 512, maxTokens: 250 })!.message).toBe(
+            "query has 300 tokens and instruction 200: with the rerank prompt's template (60 tokens) they leave no room for the document " +
+            "within the limit of 250 tokens per prompt (maxTokens); shorten query and instruction to at most 189 tokens together",
+        );
+        expect(rerankRoomError({ ...base, queryTokens: 15, headTokens: 42, maxTokens: 60 })!.message).toMatch(/^query has 15 tokens and instruction 15: .*; use a maxTokens of at least 91$/);
+        expect(rerankRoomError({ ...base, queryTokens: 1, instructionTokens: 1, headTokens: 14, maxTokens: 55 })!.message).toMatch(
+            /; use a maxTokens of at least 63$/,
         );
     });
 });

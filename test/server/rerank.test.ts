@@ -102,6 +102,45 @@ describe("Jina / Cohere / SiliconFlow rerank", () => {
     });
 });
 
+describe("a query or instruction that leaves the documents no room: 400, never a score without the document", () => {
+    /** The library's message for the same call (the server's limit is the library's default here: the context, 4096). */
+    async function libraryMessage(call: Promise<unknown>): Promise<string> {
+        const error = await call.then(() => undefined, (failure: unknown) => failure);
+        expect(error).toBeInstanceOf(Error);
+        return (error as Error).message;
+    }
+
+    it("names query on every rerank route shape, TEI's truncate: true included, and goes on serving", async () => {
+        const long = "word ".repeat(4200);
+        const message = await libraryMessage(library.rerank(long, documents));
+        expect(message).toMatch(/^query has 4201 tokens and instruction 13: .* within the limit of 4096 tokens per prompt \(maxTokens\); shorten query to at most \d+ tokens$/);
+        const requests: [string, unknown][] = [
+            ["/v1/rerank", { model: "jina-reranker-v2-base-multilingual", query: long, documents }],
+            ["/v2/rerank", { query: long, documents: documents.map((text) => ({ text })) }],
+            ["/rerank", { query: long, documents, top_n: 2 }],
+            ["/rerank", { query: long, texts: documents, truncate: true }],
+            ["/rerank", { query: long, texts: documents }],
+        ];
+        for (const [path, body] of requests) expectError(await postJson(`${server.url}${path}`, body), 400, "invalid_value", message, "query");
+        const after = await postJson(`${server.url}/v1/rerank`, { query, documents });
+        expect(after.status).toBe(200);
+        expectSameRanking(after.body.results, await library.rerank(query, documents));
+    });
+
+    it("names instruction when it is the longer, also when a small max_tokens_per_doc is the cause", async () => {
+        const instruction = "Judge the passage carefully. ".repeat(1000);
+        const message = await libraryMessage(library.rerank(query, documents, { instruction }));
+        expect(message).toMatch(/^instruction has \d+ tokens and query 7: .*; shorten instruction to at most \d+ tokens$/);
+        expectError(await postJson(`${server.url}/rerank`, { query, documents, instruction }), 400, "invalid_value", message, "instruction");
+        expectError(await postJson(`${server.url}/rerank`, { query, texts: documents, instruction }), 400, "invalid_value", message, "instruction");
+        // The default instruction (13 tokens) is longer than this query (7): with 78 tokens per prompt (39 + 30 of instruction, query and markup + 9) nothing is left for a document, with 79 one token is.
+        const capped = await libraryMessage(library.rerank(query, documents, { maxTokens: 78 }));
+        expect(capped).toMatch(/^instruction has 13 tokens and query 7: .* within the limit of 78 tokens per prompt \(maxTokens\); shorten instruction to at most \d+ tokens$/);
+        expectError(await postJson(`${server.url}/v2/rerank`, { query, documents, max_tokens_per_doc: 78 }), 400, "invalid_value", capped, "instruction");
+        expect((await postJson(`${server.url}/v2/rerank`, { query, documents, max_tokens_per_doc: 79 })).status).toBe(200);
+    });
+});
+
 describe("TEI POST /rerank", () => {
     it("texts, return_text, answered as [{ index, score, text }] best first", async () => {
         const response = await postJson(`${server.url}/rerank`, { query, texts: documents, return_text: true, truncate: true });
