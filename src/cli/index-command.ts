@@ -9,6 +9,8 @@ import { inspectGguf } from "../models/gguf-inspection.js";
 import { resolveModelPath } from "../models/model-location.js";
 import { defaultDatabase } from "../store/store-location.js";
 import { openStore } from "../store/vector-store.js";
+import { InvalidOptionError } from "../errors.js";
+import { checkItemId, checkMetadata } from "../store/item-validation.js";
 import { isPlainObject } from "../validation.js";
 import { requireString, UsageError, writeLine, type Command } from "./command.js";
 
@@ -185,6 +187,13 @@ function parseDocuments(content: string, source: string, jsonl: boolean): IndexD
             throw new UsageError(`${source}:${index + 1} has an "id" that is neither a string nor a number`);
         }
         if (record.metadata !== undefined && !isPlainObject(record.metadata)) throw new UsageError(`${source}:${index + 1} has a "metadata" that is not an object`);
+        try {
+            if (typeof record.id === "string") checkItemId("id", record.id);
+            checkMetadata("metadata", record.metadata);
+        } catch (error) {
+            if (error instanceof InvalidOptionError) throw new UsageError(`${source}:${index + 1}: ${error.message}`);
+            throw error;
+        }
         documents.push({
             text: record.text,
             ...(record.id === undefined ? {} : { id: String(record.id) }),

@@ -1,7 +1,8 @@
 import { createSearchIndex } from "../applications/search-index.js";
 import { createEmbedder } from "../embedder.js";
 import { createReranker, type Reranker } from "../reranker.js";
-import type { MetadataFilter } from "../store/metadata-filter.js";
+import { InvalidOptionError } from "../errors.js";
+import { compileMetadataFilter, type MetadataFilter } from "../store/metadata-filter.js";
 import { openStore } from "../store/vector-store.js";
 import { requireString, UsageError, writeLine, type Command } from "./command.js";
 import { databaseOption, positiveInteger } from "./index-command.js";
@@ -59,11 +60,20 @@ export const searchCommand: Command = {
     },
 };
 
+/** The --filter JSON, checked against the filter grammar before any model or store is opened. */
 function parseFilter(raw: unknown): MetadataFilter | undefined {
     if (raw === undefined) return undefined;
+    let filter: MetadataFilter;
     try {
-        return JSON.parse(String(raw)) as MetadataFilter;
+        filter = JSON.parse(String(raw)) as MetadataFilter;
     } catch {
         throw new UsageError("--filter is not valid JSON");
     }
+    try {
+        compileMetadataFilter(filter, "metadata", 1, "--filter");
+    } catch (error) {
+        if (error instanceof InvalidOptionError) throw new UsageError(error.message);
+        throw error;
+    }
+    return filter;
 }

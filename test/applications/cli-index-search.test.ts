@@ -33,6 +33,7 @@ beforeAll(async () => {
     writeFileSync(join(input, "a.txt"), plainTexts.join("\n\n") + "\n");
     writeFileSync(join(input, "more", "b.jsonl"), jsonl.map((record) => JSON.stringify(record)).join("\n") + "\n");
     writeFileSync(join(input, "ignored.md"), "# not an input\n");
+    writeFileSync(join(parent, "lone-surrogate-id.jsonl"), '{"id": "doc-\\ud800", "text": "an id that UTF-8 cannot hold"}\n');
 });
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
@@ -86,6 +87,11 @@ describe("index and search", () => {
             [["search", "a", "b", "--embedding-model", embeddingPath, "--database", database], 2, /search takes exactly one query \(quote it\) but received 2/],
             [["search", "q", "--embedding-model", embeddingPath, "--filter", "{oops", "--database", database], 2, /--filter is not valid JSON/],
             [["search", "q", "--embedding-model", embeddingPath, "--namespace", "nothing", "--database", database], 1, /No namespace "nothing" in the store at .*; index something into it first/],
+            // Identifiers are stored exactly or refused, never merged into U+FFFD.
+            [["index", "--embedding-model", embeddingPath, "--input", join(parent, "lone-surrogate-id.jsonl"), "--namespace", "kb", "--database", database], 2,
+                /lone-surrogate-id\.jsonl:1: Expected an id of well-formed Unicode for id but received a string with an unpaired UTF-16 surrogate \(U\+D800 at index 4\)/],
+            [["search", "q", "--embedding-model", embeddingPath, "--namespace", "kb", "--filter", '{"k": "\\udfff"}', "--database", database], 2,
+                /Expected a string of well-formed Unicode for --filter\["k"\] but received a string with an unpaired UTF-16 surrogate/],
             [["search", "q", "--embedding-model", embeddingPath, "--database", "https://example.com"], 1, /Expected a directory, "memory" or a postgres:\/\/ URL for database but received a https:\/\/ URL/],
             // Without --database: the environment's database; search does not create one.
             [["search", "q", "--embedding-model", embeddingPath], 1, /No database at .*never-created; create one with `qwen3-embedding index`/, { QWEN3_EMBEDDING_DATABASE: join(parent, "never-created") }],
