@@ -62,7 +62,9 @@ export interface ResolvedApiKey {
 export function resolveApiKeys(name: string, value: unknown): ResolvedApiKey[] {
     if (value === undefined) return [];
     if (!Array.isArray(value)) {
-        throw new InvalidOptionError(`Expected an array of keys (strings, or { key, admin?, users?, namespaces? } objects) for ${name} but received ${describeValue(value)}`);
+        // Never quote a string here: it may be the key itself.
+        const received = typeof value === "string" ? `a string of ${value.length} characters` : describeValue(value);
+        throw new InvalidOptionError(`Expected an array of keys (strings, or { key, admin?, users?, namespaces? } objects) for ${name} but received ${received}`);
     }
     const seen = new Set<string>();
     return value.map((entry: unknown, index) => {
