@@ -15,6 +15,7 @@ import { registerStatusRoutes, unknownRoute } from "./status-routes.js";
 import { registerTeiEmbedRoute } from "./tei-routes.js";
 import { mountApplicationRoutes, type ApplicationRouteHooks } from "./application-routes.js";
 import { KeyAccess } from "./api-key-access.js";
+import { answerClientError } from "./client-error-handler.js";
 import { useJsonBodyParser } from "./json-body-parser.js";
 import { PRIVATE_LOG_SERIALIZERS } from "./private-log.js";
 import type { Embedder } from "../embedder.js";
@@ -71,6 +72,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
         // Memory ids travel in the path (up to 512 characters, percent-encoded); longer ones get an OpenAI-shaped 414.
         routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
         // Errors fastify answers before routing (a malformed or over-long path) take the same shape as every other.
+        clientErrorHandler: answerClientError,
         frameworkErrors: (error, _request, reply) => {
             const { http } = toHttpError(error, resolved);
             (reply as FastifyReply).code(http.status).headers(http.headers).send(http.toBody());

@@ -3,6 +3,7 @@
  * locked store, and a log without users' data. Real servers on 127.0.0.1 with the tiny fixture models.
  */
 import { rmSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortedError, createEmbedder, createSearchIndex, openStore, type Embedder, type RunningServer, type VectorStore } from "../../src/index.js";
@@ -158,6 +159,25 @@ describe("errors in OpenAI's shape, every one", () => {
         expectError(await send("DELETE", "/v1/memories/%E0%A4%A?user_id=alice", ADMIN), 400, "invalid_url", /not valid percent-encoded UTF-8/);
         expectError(await send("DELETE", `/v1/memories/${"a".repeat(5000)}?user_id=alice`, ADMIN), 414, "uri_too_long", /ids are at most 512 characters/);
         expectError(await send("DELETE", `/v1/memories/${"a".repeat(600)}?user_id=alice`, ADMIN), 400, "invalid_value", /must NOT have more than 512 characters/, "id");
+        await expectStillServing();
+    });
+
+    it("what Node's HTTP parser refuses (headers too large, not HTTP) comes in the same shape", async () => {
+        const { port } = new URL(server.url);
+        const raw = (request: string) => new Promise<string>((resolve, reject) => {
+            const socket = connect(Number(port), "127.0.0.1", () => socket.end(request));
+            let answer = "";
+            socket.on("data", (chunk) => (answer += chunk.toString("utf8")));
+            socket.on("close", () => resolve(answer));
+            socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" || error.code === "EPIPE" ? resolve(answer) : reject(error)));
+        });
+        const parse = (answer: string): JsonResponse => ({
+            status: Number(/^HTTP\/1\.1 (\d+)/.exec(answer)![1]),
+            headers: new Headers(),
+            body: JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)),
+        });
+        expectError(parse(await raw(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`)), 431, "headers_too_large");
+        expectError(parse(await raw("NOT HTTP AT ALL\r\n\r\n")), 400, "invalid_http");
         await expectStillServing();
     });
 
