@@ -10,6 +10,8 @@
  * between slow ones; separate instances are separate client populations, as in production, and give statuses and
  * percentiles per kind. Bodies rotate through `setupRequest` (a counter per kind). The overall percentiles come from
  * every instance's `response` events. Clients that hang up early are a small fetch + AbortController loop beside them.
+ * Latencies are of answered requests only: each connection's request still waiting when its round stops is cut (its
+ * connection closed) and is in no percentile; a kind with fewer answers than connections had connections stuck all round.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, platform, release, tmpdir, totalmem } from "node:os";
@@ -235,6 +237,12 @@ function describeBacklog(drain: QueueDrain): string {
     return `${left.calls} calls, ${left.tokens} tokens${more}`;
 }
 
+/** "1.2 s", or "> 120.0 s (801332 tokens left)". */
+function drainCell(drain: QueueDrain, limitMs: number): string {
+    if (drain.gaugesMissing) return "gauges missing";
+    return drain.emptyAfterMs === undefined ? `> ${seconds(limitMs)} (${drain.left?.tokens ?? "?"} tokens left)` : seconds(drain.emptyAfterMs);
+}
+
 function statusCounts(result: AutocannonResult): Record<string, number> {
     return Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, stats]) => [status, stats.count]));
 }
@@ -284,7 +292,7 @@ export async function runMixedScenario(options: MixedScenarioOptions): Promise<v
         child?.kill("SIGKILL");
         rmSync(work, { recursive: true, force: true });
         process.exit(1);
-    }, (warmup + rounds * (duration + drainLimitMs / 1000 + 20) + 600) * 1000);
+    }, (warmup + rounds * duration + (rounds + 1) * (drainLimitMs / 1000 + 20) + 600) * 1000);
     deadline.unref();
 
     try {
@@ -390,7 +398,7 @@ export async function runMixedScenario(options: MixedScenarioOptions): Promise<v
 
         if (warmup > 0) {
             const report = await runRound("warm-up (not counted)", warmup);
-            process.stdout.write(`warm-up: ${report.responses} answers, scheduler queue empty after ${seconds(report.drain.emptyAfterMs)}\n`);
+            process.stdout.write(`warm-up: ${report.responses} answers; scheduler queue ${drainCell(report.drain, drainLimitMs)}\n`);
         }
         const reports: RoundReport[] = [];
         for (let round = 1; round <= rounds; round++) {
@@ -405,7 +413,7 @@ export async function runMixedScenario(options: MixedScenarioOptions): Promise<v
             summaryRows.push([
                 report.label.replace("round ", ""), String(report.responses), String(countClass(report.statuses, "2")), describeClass(report.statuses, "4"),
                 describeClass(report.statuses, "5"), String(report.p50), String(report.p99), mib(report.rssBytes),
-                report.drain.emptyAfterMs === undefined ? `> ${seconds(drainLimitMs)} (${report.drain.left?.tokens ?? "?"} tokens left)` : seconds(report.drain.emptyAfterMs),
+                drainCell(report.drain, drainLimitMs),
                 `${report.disconnects.abortedBeforeAnswer}/${report.disconnects.started} aborted`,
             ]);
         }
@@ -447,7 +455,6 @@ function verdictsOf(reports: readonly RoundReport[], requestTimeoutMs: number, d
     const ratios = reports.map((report) => report.responses / Math.max(1, first.responses));
     const lowest = ratios.indexOf(Math.min(...ratios));
     const drains = reports.map((report) => report.drain.emptyAfterMs ?? Number.POSITIVE_INFINITY);
-    const slowest = drains.indexOf(Math.max(...drains));
     const last = reports.at(-1)!;
     const growth = (last.rssBytes - first.rssBytes) / first.rssBytes;
     return [
@@ -465,8 +472,8 @@ function verdictsOf(reports: readonly RoundReport[], requestTimeoutMs: number, d
             name: "scheduler queue back to 0 within the request timeout",
             measured: reports.some((report) => report.drain.gaugesMissing)
                 ? "gauges missing from /metrics"
-                : `slowest ${reports[slowest]!.label}: ${Number.isFinite(drains[slowest]!) ? seconds(drains[slowest]) : `> ${seconds(drainLimitMs)}`} vs ${seconds(requestTimeoutMs)}`,
-            result: drains[slowest]! <= requestTimeoutMs ? "PASS" : "FAIL",
+                : `${drains.map((ms) => (Number.isFinite(ms) ? seconds(ms) : `> ${seconds(drainLimitMs)}`)).join(", ")} vs ${seconds(requestTimeoutMs)}`,
+            result: drains.every((ms) => ms <= requestTimeoutMs) ? "PASS" : "FAIL",
         },
         {
             name: "RSS of the last round at most 10% above round 1's",
