@@ -7,94 +7,45 @@
  * Passes (exit 0) when there were no 5xx, no connection errors or timeouts, no non-2xx answers other than 429 (the
  * server's deliberate backpressure), and RSS after the last round is within 10% of RSS after the first.
  *
- *   npm run load-test -- [--duration 30] [--connections 64] [--rounds 3] [--embedding-model <path|id>] [--reranker-model <path|id>]
+ * `--scenario mixed` adds the application routes on a seeded store and clients that hang up early, and prints
+ * verdicts instead of failing (scripts/load-test/mixed-scenario.ts).
+ *
+ *   npm run load-test -- [--scenario models|mixed] [--duration 30] [--connections 64] [--rounds 3] [--embedding-model <path|id>] [--reranker-model <path|id>]
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
-import { createServer as createNetServer } from "node:net";
 import { cpus, platform, release, totalmem } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ensureFixtureModel, REPO_ROOT } from "./fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "./fixtures/qwen3-fixture.js";
+import { runMixedScenario, MIXED_DEFAULTS } from "./load-test/mixed-scenario.js";
+import {
+    freePort, LOOPBACK, mib, positiveInteger, runAutocannon, spawnServer, stopServer, waitForHealth, type AutocannonRequest, type AutocannonResult,
+} from "./load-test/load-test-support.js";
 
-/** Only this address is ever used: the load test never leaves the machine. */
-const LOOPBACK = "127.0.0.1";
-const CLI = join(REPO_ROOT, "src", "cli", "main.ts");
+const SCENARIOS = ["models", "mixed"] as const;
 
 const USAGE = `Usage: npm run load-test -- [options]
 
 autocannon against \`qwen3-embedding serve\` on ${LOOPBACK} (a child process), in rounds; RSS after each round.
 
+Scenarios (--scenario):
+  models    (default) embeddings and rerank only; exit 1 on any 5xx, connection error, non-2xx other than 429,
+            or RSS growth over 10%
+  mixed     the application routes too, on a seeded embedded store: embeddings, rerank, memory adds, memory
+            searches (half with rerank), /v1/search with rerank_top_k 200, and clients that hang up after 100 ms;
+            per round status counts, p50/p99, server RSS, how long the scheduler queue takes to empty; a verdict
+            table (exit 0 even when a verdict fails: it is a measurement)
+
 Options:
+  --scenario S          models | mixed (default models)
   --duration S          seconds per round (default 30)
-  --connections N       concurrent connections (default 64)
+  --connections N       concurrent connections (default 64; mixed: at least 6, split across the request kinds)
   --rounds K            rounds (default 3)
   --warmup S            unmeasured warm-up seconds before the rounds (default 5)
   --embedding-model M   embedding GGUF path or id (default: the tiny fixture)
   --reranker-model M    reranker GGUF path or id (default: the tiny fixture)
-  --max-concurrent N    the server's --max-concurrent-requests (default: the server's, 512); below --connections it answers 429s
+  --max-concurrent N    the server's --max-concurrent-requests (default: the server's, 512; mixed: ${MIXED_DEFAULTS.maxConcurrent});
+                        below --connections it answers 429s
+  --request-timeout MS  the server's --request-timeout (default: the server's, 60000; mixed: ${MIXED_DEFAULTS.requestTimeoutMs})
 `;
-
-interface AutocannonRequest {
-    method: string;
-    path: string;
-    headers: Record<string, string>;
-    body: string;
-}
-
-interface AutocannonResult {
-    duration: number;
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-    resets: number;
-    "2xx": number;
-    "4xx": number;
-    "5xx": number;
-    statusCodeStats: Record<string, { count: number }>;
-    latency: { p50: number; p90: number; p99: number; max: number; average: number };
-    requests: { average: number; total: number; sent: number };
-}
-
-type Autocannon = (options: {
-    url: string;
-    connections: number;
-    duration: number;
-    timeout: number;
-    requests: AutocannonRequest[];
-}) => Promise<AutocannonResult>;
-
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
-
-function positiveInteger(name: string, value: string | undefined, fallback: number): number {
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`Expected a positive integer for --${name} but received ${JSON.stringify(value)}`);
-    return Number(value);
-}
-
-/** A free port on loopback, picked by the OS. */
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const probe = createNetServer();
-        probe.once("error", reject);
-        probe.listen(0, LOOPBACK, () => {
-            const address = probe.address();
-            probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-        });
-    });
-}
-
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-    for (;;) {
-        if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before it was ready`);
-        try {
-            if ((await fetch(`${url}/health`)).status === 200) return;
-        } catch {
-            // not listening yet
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-}
 
 /** The server's memory, from its own /metrics (process metrics of the server process, not of this one). */
 async function serverMemory(url: string): Promise<{ rssBytes: number; heapUsedBytes: number }> {
@@ -140,15 +91,23 @@ function requests(rerank: boolean): AutocannonRequest[] {
     return list;
 }
 
-function mib(bytes: number): string {
-    return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+interface ModelsScenarioOptions {
+    duration: number;
+    connections: number;
+    rounds: number;
+    warmup: number;
+    embeddingModel: string;
+    rerankerModel: string;
+    maxConcurrent: number | undefined;
+    requestTimeoutMs: number | undefined;
 }
 
 async function main(): Promise<number> {
     const { values } = parseArgs({
         options: {
-            duration: { type: "string" }, connections: { type: "string" }, rounds: { type: "string" }, warmup: { type: "string" },
-            "embedding-model": { type: "string" }, "reranker-model": { type: "string" }, "max-concurrent": { type: "string" }, help: { type: "boolean" },
+            scenario: { type: "string" }, duration: { type: "string" }, connections: { type: "string" }, rounds: { type: "string" }, warmup: { type: "string" },
+            "embedding-model": { type: "string" }, "reranker-model": { type: "string" }, "max-concurrent": { type: "string" },
+            "request-timeout": { type: "string" }, help: { type: "boolean" },
         },
         strict: true,
     });
@@ -156,23 +115,38 @@ async function main(): Promise<number> {
         process.stdout.write(USAGE);
         return 0;
     }
+    const scenario = values.scenario ?? "models";
+    if (!(SCENARIOS as readonly string[]).includes(scenario)) {
+        throw new Error(`Expected ${SCENARIOS.join(" or ")} for --scenario but received ${JSON.stringify(scenario)}`);
+    }
     const duration = positiveInteger("duration", values.duration, 30);
     const connections = positiveInteger("connections", values.connections, 64);
     const rounds = positiveInteger("rounds", values.rounds, 3);
     const warmup = values.warmup === "0" ? 0 : positiveInteger("warmup", values.warmup, 5);
+    const maxConcurrent = values["max-concurrent"] === undefined ? undefined : positiveInteger("max-concurrent", values["max-concurrent"], 512);
+    const requestTimeoutMs = values["request-timeout"] === undefined ? undefined : positiveInteger("request-timeout", values["request-timeout"], 60_000);
     const embeddingModel = values["embedding-model"] ?? await ensureFixtureModel({ kind: "embedding", size: "tiny" });
     const rerankerModel = values["reranker-model"] ?? await ensureFixtureModel({ kind: "reranker-rank", size: "tiny" });
-    const maxConcurrent = values["max-concurrent"] === undefined ? undefined : positiveInteger("max-concurrent", values["max-concurrent"], 512);
+    if (scenario === "mixed") {
+        await runMixedScenario({
+            duration, connections, rounds, warmup, embeddingModel, rerankerModel,
+            maxConcurrent: maxConcurrent ?? MIXED_DEFAULTS.maxConcurrent,
+            requestTimeoutMs: requestTimeoutMs ?? MIXED_DEFAULTS.requestTimeoutMs,
+        });
+        return 0; // a measurement: the verdicts are printed, not turned into an exit code
+    }
+    return await runModelsScenario({ duration, connections, rounds, warmup, embeddingModel, rerankerModel, maxConcurrent, requestTimeoutMs });
+}
 
+async function runModelsScenario(options: ModelsScenarioOptions): Promise<number> {
+    const { duration, connections, rounds, warmup, embeddingModel, rerankerModel, maxConcurrent, requestTimeoutMs } = options;
     const port = await freePort();
     const url = `http://${LOOPBACK}:${port}`;
-    const args = [
-        "--import", "tsx", CLI, "serve", "--host", LOOPBACK, "--port", String(port), "--log-level", "warn",
+    const child = spawnServer(port, [
         "--embedding-model", embeddingModel, "--reranker-model", rerankerModel,
         ...(maxConcurrent === undefined ? [] : ["--max-concurrent-requests", String(maxConcurrent)]),
-    ];
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("QWEN3_EMBEDDING_") || name === "QWEN3_EMBEDDING_MODELS_DIR"));
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
+        ...(requestTimeoutMs === undefined ? [] : ["--request-timeout", String(requestTimeoutMs)]),
+    ], { stdout: "inherit" });
     const started = performance.now();
     // Bounded: however the server behaves, this process ends.
     const deadline = setTimeout(() => {
@@ -186,11 +160,11 @@ async function main(): Promise<number> {
         await waitForHealth(url, child);
         const load = requests(true);
         process.stdout.write(`load test: ${url}, ${connections} connections, ${rounds} x ${duration} s, models ${embeddingModel} + ${rerankerModel} (ready in ${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
-        if (warmup > 0) await autocannon({ url, connections, duration: warmup, timeout: 60, requests: load });
+        if (warmup > 0) await runAutocannon({ url, connections, duration: warmup, timeout: 60, requests: load });
 
         const results: { round: number; result: AutocannonResult; rssBytes: number; heapUsedBytes: number }[] = [];
         for (let round = 1; round <= rounds; round++) {
-            const result = await autocannon({ url, connections, duration, timeout: 60, requests: load });
+            const result = await runAutocannon({ url, connections, duration, timeout: 60, requests: load });
             await new Promise((resolve) => setTimeout(resolve, 1000)); // let the last responses and GC settle
             const memory = await serverMemory(url);
             results.push({ round, result, ...memory });
@@ -239,11 +213,7 @@ async function main(): Promise<number> {
         process.stdout.write(failures.length === 0 ? "load test passed\n" : `load test FAILED:\n- ${failures.join("\n- ")}\n`);
         return failures.length === 0 ? 0 : 1;
     } finally {
-        if (child.exitCode === null) {
-            const exited = new Promise((resolve) => child.once("exit", resolve));
-            child.kill("SIGTERM");
-            await exited;
-        }
+        await stopServer(child);
         clearTimeout(deadline);
     }
 }
