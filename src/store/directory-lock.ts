@@ -105,8 +105,8 @@ function holderOf(path: string, content: string): Holder | "stale" {
 /** Creates `path` with `content` unless it exists: a hard link to a written temporary file, so never seen half-written. */
 function createExclusive(path: string, content: string): boolean {
     const temporary = `${path}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`;
-    writeFileSync(temporary, content, { flag: "wx" });
     try {
+        writeFileSync(temporary, content, { flag: "wx" });
         linkSync(temporary, path);
         return true;
     } catch (error) {
