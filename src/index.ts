@@ -44,6 +44,7 @@ export type { ServerOptions, ServedEmbedder, ServedReranker, SchedulerQueueStats
 // Applications: semantic search, recommendation and long-term memory on PostgreSQL + pgvector (PGlite and pg load on first open).
 export { openStore, VectorStore, type OpenStoreOptions, type NamespaceInfo, type NamespaceStats, type StoreRecord, type UpsertOptions, type UpsertResult, type StoredItem, type SearchHit, type StoreSearchOptions, type ListOptions, type CacheKey, type StoreStats } from "./store/vector-store.js";
 export { StoreError, type StoreErrorReason } from "./store/store-error.js";
+export type { Durability } from "./store/pglite-driver.js";
 export type { MetadataFilter, MetadataOperators, MetadataScalar } from "./store/metadata-filter.js";
 export type { Metadata } from "./store/item-validation.js";
 export { defaultDatabase, userDataDirectory, DATABASE_ENV } from "./store/store-location.js";

@@ -7,6 +7,7 @@ import { createSearchIndex } from "../applications/search-index.js";
 import { createEmbedder } from "../embedder.js";
 import { inspectGguf } from "../models/gguf-inspection.js";
 import { resolveModelPath } from "../models/model-location.js";
+import { DURABILITIES, type Durability } from "../store/pglite-driver.js";
 import { defaultDatabase } from "../store/store-location.js";
 import { openStore } from "../store/vector-store.js";
 import { InvalidOptionError } from "../errors.js";
@@ -21,17 +22,20 @@ export const indexCommand: Command = {
     summary: "Index texts into a namespace of the store, for `search` (resumable; progress on stderr)",
     usage: [
         "qwen3-embedding index --embedding-model <path|id> [--input <file|dir>] [--namespace <name>] [--database <dir|postgres-url>]",
-        "                      [--batch-size N] [--dimensions N]",
+        "                      [--batch-size N] [--dimensions N] [--durability full|relaxed]",
         "Inputs: one text per line (blank lines skipped), or JSONL objects {\"text\", \"id\"?, \"metadata\"?} when the file ends",
         "in .jsonl; a directory: every .txt and .jsonl file in it and below; stdin without --input. Without an id a text's id is",
         "a hash of it. Texts already indexed unchanged are skipped; texts embedded before come from the embedding cache, so an",
         "interrupted run continues where it stopped. Namespace default \"default\". Database default: $QWEN3_EMBEDDING_DATABASE,",
         "else a directory under the user's data folder ($XDG_DATA_HOME/qwen3-embedding/store on Linux).",
+        "--durability relaxed (embedded database only; default full) skips the fsync of each batch as it commits and fsyncs",
+        "the database directory once at the end: faster, but a power cut or system crash during the run can lose or corrupt",
+        "the database (a killed run loses nothing it wrote). A PostgreSQL server's commits follow its own settings.",
         "Prints one JSON line {namespace, total, written, unchanged, embedded, cached, database} when done.",
     ].join("\n"),
     options: {
         "embedding-model": { type: "string" }, input: { type: "string" }, namespace: { type: "string" }, database: { type: "string" },
-        "batch-size": { type: "string" }, dimensions: { type: "string" },
+        "batch-size": { type: "string" }, dimensions: { type: "string" }, durability: { type: "string" },
     },
     async run(values) {
         const model = requireString(values, "embedding-model");
@@ -40,7 +44,7 @@ export const indexCommand: Command = {
         const dimensions = positiveInteger(values, "dimensions");
         const documents = prepareDocuments(await readDocuments(input));
         const namespace = values["namespace"] === undefined ? "default" : (values["namespace"] as string);
-        const store = await openStore({ database: databaseOption(values) });
+        const store = await openStore({ database: databaseOption(values), durability: durabilityOption(values) });
         try {
             const progress = new ProgressLine();
             // A re-run over content already indexed needs no model: check first, load the model only for new content.
@@ -95,6 +99,14 @@ export function databaseOption(values: Record<string, unknown>): string {
     if (value === undefined) return defaultDatabase();
     if (typeof value !== "string" || value.trim() === "") throw new UsageError("--database needs a directory or a postgres:// URL");
     return value;
+}
+
+function durabilityOption(values: Record<string, unknown>): Durability {
+    const value = values["durability"] ?? "full";
+    if (!(DURABILITIES as readonly unknown[]).includes(value)) {
+        throw new UsageError(`Expected ${DURABILITIES.map((choice) => JSON.stringify(choice)).join(" or ")} for --durability but received ${JSON.stringify(value)}`);
+    }
+    return value as Durability;
 }
 
 export function positiveInteger(values: Record<string, unknown>, flag: string): number | undefined {

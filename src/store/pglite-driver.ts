@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { DirectoryLock } from "./directory-lock.js";
+import { createSyncingNodeFs, DURABLE_SETTINGS, syncDirectoryTree, syncPath } from "./pglite-disk-sync.js";
 import type { SqlDriver, SqlExecutor, SqlParameter } from "./sql-driver.js";
 import { StoreError } from "./store-error.js";
 
@@ -9,17 +10,21 @@ import { StoreError } from "./store-error.js";
 export const PGLITE_DATA_SUBDIRECTORY = "pgdata";
 export const LOCK_FILE_NAME = "lock";
 
+/** When an embedded store's commits reach the disk: see `OpenStoreOptions.durability`. */
+export type Durability = "full" | "relaxed";
+export const DURABILITIES: readonly Durability[] = ["full", "relaxed"];
+
 /**
  * PostgreSQL compiled to WebAssembly, in this process, with pgvector. `directory` holds the data (`pgdata/`) and the
- * lock file; `undefined` keeps everything in memory. Opening a new directory runs initdb (a few seconds); reopening
- * takes about a second. PGlite runs with fsync off: a killed process loses nothing it committed (the writes are in
- * the operating system's cache), a power cut can.
+ * lock file; `undefined` keeps everything in memory (where durability means nothing). Opening a new directory runs
+ * initdb (a few seconds); reopening takes about a second.
  */
-export async function openPgliteDriver(directory: string | undefined): Promise<SqlDriver> {
+export async function openPgliteDriver(directory: string | undefined, { durability = "full" }: { durability?: Durability } = {}): Promise<SqlDriver> {
     let lock: DirectoryLock | undefined;
+    let root: string | undefined;
     let dataDir: string | undefined;
     if (directory !== undefined) {
-        const root = resolve(directory);
+        root = resolve(directory);
         try {
             mkdirSync(root, { recursive: true });
         } catch (error) {
@@ -31,8 +36,22 @@ export async function openPgliteDriver(directory: string | undefined): Promise<S
     try {
         // Loaded on first use: nothing heavy happens when the library is imported.
         const [{ PGlite }, { vector }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-pgvector")]);
-        const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), extensions: { vector } });
-        return new PgliteDriver(db, directory === undefined ? "memory" : resolve(directory), dataDir, lock);
+        const durable = dataDir !== undefined && durability === "full";
+        const creating = dataDir !== undefined && !existsSync(join(dataDir, "PG_VERSION"));
+        const durableOptions = durable
+            ? { fs: await createSyncingNodeFs(dataDir!), startParams: [...PGlite.defaultStartParams.filter((parameter) => parameter !== "-F"), ...DURABLE_SETTINGS] }
+            : {};
+        const db = await PGlite.create({ extensions: { vector }, ...(dataDir === undefined ? {} : { dataDir }), ...durableOptions });
+        if (durable && creating) {
+            try {
+                syncDirectoryTree(root!);
+                syncPath(dirname(root!), "directory");
+            } catch (error) {
+                await db.close().catch(() => undefined);
+                throw error;
+            }
+        }
+        return new PgliteDriver(db, root ?? "memory", dataDir, lock, !durable && root !== undefined);
     } catch (error) {
         lock?.release();
         throw new StoreError("unavailable", `Cannot open the embedded database ${dataDir ?? "(in memory)"}: ${(error as Error).message}`, { cause: error });
@@ -45,13 +64,15 @@ class PgliteDriver implements SqlDriver {
     readonly #db: PGlite;
     readonly #dataDir: string | undefined;
     readonly #lock: DirectoryLock | undefined;
+    readonly #syncOnClose: boolean;
     #closed: Promise<void> | undefined;
 
-    constructor(db: PGlite, location: string, dataDir: string | undefined, lock: DirectoryLock | undefined) {
+    constructor(db: PGlite, location: string, dataDir: string | undefined, lock: DirectoryLock | undefined, syncOnClose: boolean) {
         this.#db = db;
         this.location = location;
         this.#dataDir = dataDir;
         this.#lock = lock;
+        this.#syncOnClose = syncOnClose;
     }
 
     async query<Row extends object>(sql: string, params: readonly SqlParameter[] = []): Promise<Row[]> {
@@ -79,7 +100,12 @@ class PgliteDriver implements SqlDriver {
     }
 
     close(): Promise<void> {
-        this.#closed ??= this.#db.close().finally(() => this.#lock?.release());
+        this.#closed ??= this.#db
+            .close()
+            .then(() => {
+                if (this.#syncOnClose) syncDirectoryTree(this.location);
+            })
+            .finally(() => this.#lock?.release());
         return this.#closed;
     }
 

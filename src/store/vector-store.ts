@@ -1,7 +1,7 @@
 import { InvalidOptionError } from "../errors.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
+import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, describeValue } from "../validation.js";
 import {
     checkEmbedding,
     checkItemId,
@@ -13,7 +13,7 @@ import {
 } from "./item-validation.js";
 import { compileMetadataFilter, type MetadataFilter } from "./metadata-filter.js";
 import { migrate, type Migration, MIGRATIONS } from "./migrations.js";
-import { openPgliteDriver, PGLITE_DATA_SUBDIRECTORY } from "./pglite-driver.js";
+import { DURABILITIES, type Durability, openPgliteDriver, PGLITE_DATA_SUBDIRECTORY } from "./pglite-driver.js";
 import { openPostgresDriver } from "./postgres-driver.js";
 import type { SqlDriver, SqlDriverKind, SqlExecutor, SqlParameter } from "./sql-driver.js";
 import { StoreError } from "./store-error.js";
@@ -36,6 +36,15 @@ export interface OpenStoreOptions {
      * StoreError("unavailable"): a reader does not create an empty database by mistake.
      */
     create?: boolean;
+    /**
+     * When an embedded store's commits reach the disk. `"full"` (the default): an upsert or delete resolves once its
+     * write-ahead log is fsynced, so a power cut loses nothing acknowledged. `"relaxed"`: nothing is fsynced until
+     * `close()`, which fsyncs the whole directory: faster bulk loads, but a power cut or an operating-system crash before
+     * `close()` returns can lose or corrupt the database (a killed process loses nothing it committed). A PostgreSQL
+     * server's commits follow its own settings (`fsync`, `synchronous_commit`), so `"relaxed"` is refused with a
+     * `postgres://` database; `"memory"` has nothing to sync.
+     */
+    durability?: Durability;
 }
 
 /** A namespace: a set of items embedded by one model at one dimension, with its own HNSW index. */
@@ -134,7 +143,7 @@ export interface StoreStats {
     sizeOnDisk: number;
 }
 
-const OPEN_OPTIONS = ["database", "poolSize", "efSearch", "create"] as const;
+const OPEN_OPTIONS = ["database", "poolSize", "efSearch", "create", "durability"] as const;
 const UPSERT_OPTIONS = ["chunkSize", "onProgress"] as const;
 const SEARCH_OPTIONS = ["topK", "userId", "filter", "withEmbeddings"] as const;
 const LIST_OPTIONS = ["userId", "filter", "limit", "offset"] as const;
@@ -579,12 +588,19 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<VectorS
     const poolSize = opts.poolSize === undefined ? 4 : checkInteger("poolSize", opts.poolSize, 1, 1000);
     const efSearch = opts.efSearch === undefined ? 100 : checkInteger("efSearch", opts.efSearch, 1, 1000);
     const create = opts.create === undefined ? true : checkBoolean("create", opts.create);
+    const durability = opts.durability === undefined ? "full" : checkOneOf("durability", opts.durability, DURABILITIES);
+    if (durability === "relaxed" && location.kind === "postgres") {
+        throw new InvalidOptionError(
+            `Expected "full" (or no durability) for durability with a postgres:// database, whose commits follow the server's own ` +
+            `settings (fsync, synchronous_commit), but received the string "relaxed"`,
+        );
+    }
     if (!create && location.kind === "directory" && !existsSync(join(location.path, PGLITE_DATA_SUBDIRECTORY, "PG_VERSION"))) {
         throw new StoreError("unavailable", `No database at ${location.path}; create one with \`qwen3-embedding index\` (or check --database / ${DATABASE_ENV})`);
     }
     const driver = location.kind === "postgres"
         ? await openPostgresDriver(location.url, { poolSize })
-        : await openPgliteDriver(location.kind === "directory" ? location.path : undefined);
+        : await openPgliteDriver(location.kind === "directory" ? location.path : undefined, { durability });
     return openStoreOnDriver(driver, { efSearch });
 }
 

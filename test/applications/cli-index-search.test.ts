@@ -40,7 +40,7 @@ afterAll(() => rmSync(parent, { recursive: true, force: true }));
 describe("index and search", () => {
     it("indexes a directory with progress on stderr, resumes without re-embedding, and searches like the library", async () => {
         const indexArgs = ["index", "--embedding-model", embeddingPath, "--input", join(parent, "input"), "--namespace", "kb", "--database", database];
-        const first = await cli(indexArgs);
+        const first = await cli([...indexArgs, "--durability", "relaxed"]); // a bulk load
         expect(first.stderr).toMatch(/checking .*\n(.*\n)*embedding .* 5\/5 written 5, unchanged 0, embedded 5, cached 0/);
         expect(first.code).toBe(0);
         expect(lines(first.stdout)).toEqual([{ namespace: "kb", total: 5, written: 5, unchanged: 0, embedded: 5, cached: 0, database }]);
@@ -84,6 +84,8 @@ describe("index and search", () => {
             [["index", "--input", join(parent, "input"), "--database", database], 2, /--embedding-model is required/],
             [["index", "--embedding-model", embeddingPath, "--input", join(parent, "nowhere"), "--database", database], 2, /--input .*nowhere does not exist/],
             [["index", "--embedding-model", embeddingPath, "--input", join(parent, "input"), "--batch-size", "0", "--database", database], 2, /Expected a positive integer for --batch-size but received "0"/],
+            [["index", "--embedding-model", embeddingPath, "--input", join(parent, "input"), "--durability", "fast", "--database", database], 2, /Expected "full" or "relaxed" for --durability but received "fast"/],
+            [["index", "--embedding-model", embeddingPath, "--input", join(parent, "input"), "--durability", "relaxed", "--database", "postgres://user@127.0.0.1:1/db"], 1, /Expected "full" \(or no durability\) for durability with a postgres:\/\/ database, whose commits follow the server's own settings \(fsync, synchronous_commit\), but received the string "relaxed"/],
             [["search", "a", "b", "--embedding-model", embeddingPath, "--database", database], 2, /search takes exactly one query \(quote it\) but received 2/],
             [["search", "q", "--embedding-model", embeddingPath, "--filter", "{oops", "--database", database], 2, /--filter is not valid JSON/],
             [["search", "q", "--embedding-model", embeddingPath, "--namespace", "nothing", "--database", database], 1, /No namespace "nothing" in the store at .*; index something into it first/],

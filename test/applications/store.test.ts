@@ -326,7 +326,9 @@ describe.each(BACKENDS)("store on %s", (kind) => {
             [() => store.ensureNamespace("", { model: MODEL, dimensions: DIMS }), 'Expected a namespace name of 1 to 200 characters without control characters for namespace but received the string ""'],
             [() => store.list("music", { limit: 0 }), "Expected an integer between 1 and 10000 for limit but received number 0"],
             [() => openStore({ database: "https://example.com/db" }), 'Expected a directory, "memory" or a postgres:// URL for database but received a https:// URL'],
-            [() => openStore({ databse: "x" } as never), 'Unknown option "databse" in openStore options; the known options are database, poolSize, efSearch, create'],
+            [() => openStore({ databse: "x" } as never), 'Unknown option "databse" in openStore options; the known options are database, poolSize, efSearch, create, durability'],
+            [() => openStore({ database: "memory", durability: "fast" as never }), 'Expected one of "full", "relaxed" for durability but received the string "fast"'],
+            [() => openStore({ database: "postgres://user@127.0.0.1:1/db", durability: "relaxed" }), 'Expected "full" (or no durability) for durability with a postgres:// database, whose commits follow the server\'s own settings (fsync, synchronous_commit), but received the string "relaxed"'],
             [() => openStore({ database: join(parent, "absent"), create: false }), `No database at ${join(parent, "absent")}; create one with \`qwen3-embedding index\``],
         ];
         for (const [call, message] of cases) await expect(call()).rejects.toThrow(message);
