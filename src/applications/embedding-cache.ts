@@ -2,8 +2,9 @@ import type { Embedder } from "../embedder.js";
 import { InvalidOptionError } from "../errors.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { sha256Hex } from "../store/vector-text.js";
-import { checkAbortSignal, checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "../validation.js";
+import { checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "../validation.js";
 import { checkStore } from "./application-options.js";
+import { callLimits, type CallLimits } from "./call-limits.js";
 import { modelFingerprint } from "./model-fingerprint.js";
 
 export interface CreateEmbeddingCacheOptions {
@@ -16,6 +17,11 @@ export interface CreateEmbeddingCacheOptions {
 
 export interface CachedEmbedOptions {
     signal?: AbortSignal;
+    /**
+     * Milliseconds the model call may take: one that cannot finish in time is refused at once (QueueFullError), one
+     * that runs over fails (DeadlineExceededError). Default: no limit.
+     */
+    timeoutMs?: number;
 }
 
 export interface CachedQueryOptions extends CachedEmbedOptions {
@@ -73,16 +79,16 @@ export class EmbeddingCache {
     /** Documents: raw text, no instruction. */
     async embedDocuments(texts: readonly string[], options: CachedEmbedOptions = {}): Promise<CachedEmbeddings> {
         checkStringArray("texts", texts);
-        const opts = checkOptionsObject<CachedEmbedOptions>("embedDocuments options", options, ["signal"]);
-        return this.#embed(texts, "", checkAbortSignal("signal", opts.signal));
+        const opts = checkOptionsObject<CachedEmbedOptions>("embedDocuments options", options, ["signal", "timeoutMs"]);
+        return this.#embed(texts, "", callLimits(opts));
     }
 
     /** Queries: `Instruct: {instruction}\nQuery:{text}`. */
     async embedQueries(texts: readonly string[], options: CachedQueryOptions): Promise<CachedEmbeddings> {
         checkStringArray("texts", texts);
-        const opts = checkOptionsObject<CachedQueryOptions>("embedQueries options", options, ["instruction", "signal"]);
+        const opts = checkOptionsObject<CachedQueryOptions>("embedQueries options", options, ["instruction", "signal", "timeoutMs"]);
         const instruction = checkString("instruction", opts.instruction, { allowEmpty: false });
-        return this.#embed(texts, instruction, checkAbortSignal("signal", opts.signal));
+        return this.#embed(texts, instruction, callLimits(opts));
     }
 
     async embedQuery(text: string, options: CachedQueryOptions): Promise<Float32Array> {
@@ -95,7 +101,7 @@ export class EmbeddingCache {
         return { hits: this.#hits, misses: this.#misses };
     }
 
-    async #embed(texts: readonly string[], instruction: string, signal: AbortSignal | undefined): Promise<CachedEmbeddings> {
+    async #embed(texts: readonly string[], instruction: string, limits: CallLimits): Promise<CachedEmbeddings> {
         const hashes = texts.map((text) => sha256Hex(text));
         const key = { model: this.model, dimensions: this.dimensions, instruction };
         const found = this.#store === undefined || texts.length === 0 ? new Map<string, Float32Array>() : await this.#store.cacheLookup(key, hashes);
@@ -105,7 +111,7 @@ export class EmbeddingCache {
         });
         if (missing.size > 0) {
             const missingTexts = [...missing.values()];
-            const common = { dimensions: this.dimensions, maxTokens: this.maxTokens, ...(signal === undefined ? {} : { signal }) };
+            const common = { dimensions: this.dimensions, maxTokens: this.maxTokens, ...limits };
             const result = instruction === ""
                 ? await this.embedder.embedDocuments(missingTexts, common)
                 : await this.embedder.embed(missingTexts, { ...common, instruction });
@@ -140,3 +146,4 @@ export function checkEmbedder(value: unknown, name = "embedder"): Embedder {
     }
     return candidate as Embedder;
 }
+

@@ -6,8 +6,9 @@ import { checkItemId, checkItemText, checkMetadata, checkNamespace, checkUserId,
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import { sha256Hex } from "../store/vector-text.js";
 import type { StoredItem, VectorStore } from "../store/vector-store.js";
-import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
+import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
 import { checkOptionalReranker, checkStore } from "./application-options.js";
+import { callLimits } from "./call-limits.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
 import { checkQueryText } from "./query-text.js";
 import { retrieveThenRerank, type RetrievalSource } from "./retrieve-then-rerank.js";
@@ -31,6 +32,8 @@ export interface AddMemoryOptions {
     /** Stable id. Default: derived from the user and the text, so adding the same memory twice keeps one. */
     id?: string;
     signal?: AbortSignal;
+    /** Milliseconds the model work may take; work that cannot finish in time is refused at once (QueueFullError). */
+    timeoutMs?: number;
 }
 
 export interface MemoryEntry {
@@ -52,6 +55,8 @@ export interface MemorySearchOptions {
     /** Candidates retrieved for reranking, >= topK. Default max(topK, 20). */
     rerankTopK?: number;
     signal?: AbortSignal;
+    /** Milliseconds the model work may take; work that cannot finish in time is refused at once (QueueFullError). */
+    timeoutMs?: number;
 }
 
 export interface MemorySearchResult extends MemoryItem {
@@ -70,8 +75,8 @@ export interface ListMemoriesOptions {
 }
 
 const CREATE_OPTIONS = ["embedder", "reranker", "store", "namespace", "dimensions", "instruction"] as const;
-const ADD_OPTIONS = ["userId", "metadata", "id", "signal"] as const;
-const SEARCH_OPTIONS = ["userId", "topK", "filter", "rerank", "rerankTopK", "signal"] as const;
+const ADD_OPTIONS = ["userId", "metadata", "id", "signal", "timeoutMs"] as const;
+const SEARCH_OPTIONS = ["userId", "topK", "filter", "rerank", "rerankTopK", "signal", "timeoutMs"] as const;
 const LIST_OPTIONS = ["userId", "filter", "limit", "offset"] as const;
 
 /**
@@ -97,15 +102,19 @@ export class Memory {
     async add(text: string, options: AddMemoryOptions): Promise<MemoryItem> {
         const opts = checkOptionsObject<AddMemoryOptions>("add options", options, ADD_OPTIONS);
         const entry: MemoryEntry = { text, ...(opts.metadata === undefined ? {} : { metadata: opts.metadata }), ...(opts.id === undefined ? {} : { id: opts.id }) };
-        const [item] = await this.addMany([entry], { userId: opts.userId, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+        const [item] = await this.addMany([entry], {
+            userId: opts.userId,
+            ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+            ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+        });
         return item!;
     }
 
     /** Stores several memories of one user in one transaction. */
-    async addMany(entries: readonly MemoryEntry[], options: { userId: string; signal?: AbortSignal }): Promise<MemoryItem[]> {
-        const opts = checkOptionsObject<{ userId: string; signal?: AbortSignal }>("addMany options", options, ["userId", "signal"]);
+    async addMany(entries: readonly MemoryEntry[], options: { userId: string; signal?: AbortSignal; timeoutMs?: number }): Promise<MemoryItem[]> {
+        const opts = checkOptionsObject<{ userId: string; signal?: AbortSignal; timeoutMs?: number }>("addMany options", options, ["userId", "signal", "timeoutMs"]);
         const userId = checkUserId("userId", opts.userId);
-        const signal = checkAbortSignal("signal", opts.signal);
+        const limits = callLimits(opts);
         if (!Array.isArray(entries)) throw new InvalidOptionError(`Expected an array of memories for entries but received ${describeValue(entries)}`);
         const checked = entries.map((entry: unknown, index) => {
             // One memory (add): errors name the option; several (addMany): the entry.
@@ -118,7 +127,7 @@ export class Memory {
             return { id, text, metadata: value.metadata ?? {} };
         });
         if (checked.length === 0) return [];
-        const { embeddings } = await this.#cache.embedDocuments(checked.map((entry) => entry.text), signal === undefined ? {} : { signal });
+        const { embeddings } = await this.#cache.embedDocuments(checked.map((entry) => entry.text), limits);
         await this.#store.upsert(this.namespace, checked.map((entry, index) => ({ ...entry, userId, embedding: embeddings[index]! })));
         return (await this.#store.get(this.namespace, checked.map((entry) => entry.id), { userId })).map(toMemory);
     }
@@ -134,9 +143,9 @@ export class Memory {
         const topK = opts.topK === undefined ? 10 : checkInteger("topK", opts.topK, 1, 1000);
         const rerank = opts.rerank === undefined ? false : checkBoolean("rerank", opts.rerank);
         const rerankTopK = opts.rerankTopK === undefined ? Math.max(topK, 20) : checkInteger("rerankTopK", opts.rerankTopK, topK, 1000);
-        const signal = checkAbortSignal("signal", opts.signal);
+        const limits = callLimits(opts);
         if (rerank && this.#source.reranker === undefined) throw new InvalidOptionError("rerank: true needs a reranker; pass one to createMemory({ reranker })");
-        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, userId, filter: opts.filter, signal });
+        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, userId, filter: opts.filter, ...limits });
         return ranked.map(({ hit, score, similarity }) => ({ ...toMemory(hit), score, similarity }));
     }
 

@@ -1,6 +1,7 @@
 import type { Reranker } from "../reranker.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { SearchHit, VectorStore } from "../store/vector-store.js";
+import type { CallLimits } from "./call-limits.js";
 import type { EmbeddingCache } from "./embedding-cache.js";
 import { checkQueryLengths } from "./query-text.js";
 
@@ -22,6 +23,8 @@ export interface RetrievalOptions {
     userId?: string | undefined;
     filter?: MetadataFilter | undefined;
     signal?: AbortSignal | undefined;
+    /** For the embedding and the reranking together; each call gets what is left of it. */
+    timeoutMs?: number | undefined;
 }
 
 /** A stored hit with its final score (the reranker's, or the similarity) and its vector similarity. */
@@ -36,16 +39,20 @@ export interface RankedHit {
  * embedder's token limit is refused (InvalidOptionError naming `query`), never cut.
  */
 export async function retrieveThenRerank(source: RetrievalSource, query: string, options: RetrievalOptions): Promise<RankedHit[]> {
-    const { topK, rerank, rerankTopK, userId, filter, signal } = options;
-    const withSignal = signal === undefined ? {} : { signal };
+    const { topK, rerank, rerankTopK, userId, filter, signal, timeoutMs } = options;
+    const started = performance.now();
+    const limits = (): CallLimits => ({
+        ...(signal === undefined ? {} : { signal }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs: Math.max(1, Math.floor(timeoutMs - (performance.now() - started))) }),
+    });
     await checkQueryLengths(source.cache, [{ name: "query", text: query }], source.instruction);
-    const vector = await source.cache.embedQuery(query, { instruction: source.instruction, ...withSignal });
+    const vector = await source.cache.embedQuery(query, { instruction: source.instruction, ...limits() });
     const hits = await source.store.search(source.namespace, vector, {
         topK: rerank ? rerankTopK : topK,
         ...(userId === undefined ? {} : { userId }),
         ...(filter === undefined ? {} : { filter }),
     });
     if (!rerank || hits.length === 0) return hits.map((hit) => ({ hit, score: hit.score, similarity: hit.score }));
-    const { results } = await source.reranker!.rerank(query, hits.map((hit) => hit.text), { instruction: source.instruction, topN: topK, ...withSignal });
+    const { results } = await source.reranker!.rerank(query, hits.map((hit) => hit.text), { instruction: source.instruction, topN: topK, ...limits() });
     return results.map((result) => ({ hit: hits[result.index]!, score: result.score, similarity: hits[result.index]!.score }));
 }

@@ -5,8 +5,9 @@ import type { Reranker } from "../reranker.js";
 import { checkItemId, checkNamespace, checkUserId, type Metadata } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { StoredItem, VectorStore } from "../store/vector-store.js";
-import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray } from "../validation.js";
+import { checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray } from "../validation.js";
 import { checkOptionalReranker, checkStore } from "./application-options.js";
+import { callLimits } from "./call-limits.js";
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexResult } from "./document-indexer.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
 import { checkQueryText } from "./query-text.js";
@@ -41,6 +42,8 @@ export interface SearchOptions {
     /** Only the documents of this user; "" for the documents that belong to no user. Default: every document. */
     userId?: string;
     signal?: AbortSignal;
+    /** Milliseconds the model work may take; work that cannot finish in time is refused at once (QueueFullError). */
+    timeoutMs?: number;
 }
 
 export interface SearchResult {
@@ -54,7 +57,7 @@ export interface SearchResult {
 }
 
 const CREATE_OPTIONS = ["embedder", "reranker", "store", "namespace", "dimensions", "instruction", "create"] as const;
-const SEARCH_OPTIONS = ["topK", "rerankTopK", "rerank", "filter", "userId", "signal"] as const;
+const SEARCH_OPTIONS = ["topK", "rerankTopK", "rerank", "filter", "userId", "signal", "timeoutMs"] as const;
 
 /** Semantic search over a namespace of documents: index, then retrieve (and rerank). Create with `createSearchIndex`. */
 export class SearchIndex {
@@ -92,8 +95,7 @@ export class SearchIndex {
         if (opts.rerank === true && this.#source.reranker === undefined) throw new InvalidOptionError("rerank: true needs a reranker; pass one to createSearchIndex({ reranker })");
         const rerankTopK = opts.rerankTopK === undefined ? Math.max(topK, 100) : checkInteger("rerankTopK", opts.rerankTopK, topK, 1000);
         const userId = opts.userId === undefined ? undefined : checkUserId("userId", opts.userId, { allowEmpty: true });
-        const signal = checkAbortSignal("signal", opts.signal);
-        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, userId, filter: opts.filter, signal });
+        const ranked = await retrieveThenRerank(this.#source, query, { topK, rerank, rerankTopK, userId, filter: opts.filter, ...callLimits(opts) });
         return ranked.map(({ hit, score, similarity }) => toResult(hit, score, similarity));
     }
 

@@ -111,6 +111,14 @@ export class BatchScheduler {
                 `The queue is full (${waitingCalls} calls, ${this.#queuedTokens} tokens waiting; limits ${this.#limits.maxQueuedCalls} calls, ${this.#limits.maxQueuedTokens} tokens); retry in about ${this.retryAfterSeconds()} s`,
             ));
         }
+        const expectedMs = this.#expectedFinishMs(call.priority, tokens);
+        if (call.timeoutMs !== undefined && expectedMs !== undefined && expectedMs > call.timeoutMs) {
+            // Refused now rather than failed at its deadline: the caller learns at once, and no work is spent on it.
+            return Promise.reject(new QueueFullError(
+                `This call of ${tokens} tokens would finish in about ${Math.ceil(expectedMs)} ms (${this.#tokensAhead(call.priority)} tokens ahead of it at ` +
+                `${Math.round(this.stats().tokensPerSecond * this.#runner.concurrency)} tokens/s), after its timeoutMs of ${call.timeoutMs} ms; retry in about ${this.retryAfterSeconds()} s`,
+            ));
+        }
         return new Promise<Float32Array>((resolve, reject) => {
             const pending: PendingCall = {
                 kind: call.kind,
@@ -150,6 +158,22 @@ export class BatchScheduler {
             completedBatches: this.#completedBatches,
             tokensPerSecond: this.#recent.ms > 0 ? (this.#recent.tokens / this.#recent.ms) * 1000 : 0,
         };
+    }
+
+    /** Tokens queued that run before a new call of this priority: interactive calls go ahead of bulk ones. */
+    #tokensAhead(priority: Priority): number {
+        if (priority === "bulk") return this.#queuedTokens;
+        return this.#queues.interactive.reduce((sum, call) => sum + call.sequences.slice(call.next).reduce((tokens, sequence) => tokens + sequence.length, 0), 0);
+    }
+
+    /**
+     * When a new call would finish at the recent rate (every runner slot busy), in ms from now; undefined before the
+     * first batch gave a rate. An estimate: batches already running and padding are not counted.
+     */
+    #expectedFinishMs(priority: Priority, tokens: number): number | undefined {
+        const rate = this.stats().tokensPerSecond * this.#runner.concurrency;
+        if (rate <= 0) return undefined;
+        return ((this.#tokensAhead(priority) + tokens) / rate) * 1000;
     }
 
     /** A hint for clients refused with QueueFullError: the time the queued tokens take at the recent rate. */

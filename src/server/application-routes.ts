@@ -32,8 +32,11 @@ export interface ApplicationRoutesOptions {
 
 /** How a server runs each application request: under its admission limits, and with what the caller's key allows. */
 export interface ApplicationRouteHooks {
-    /** Runs a request's work under the server's concurrency limit and time limit; the signal fires on either end. */
-    run<T>(reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+    /**
+     * Runs a request's work under the server's concurrency limit and time limit; the signal fires on either end, and
+     * `remainingMs` (when there is a limit) is the time left, passed to the model calls as their `timeoutMs`.
+     */
+    run<T>(reply: FastifyReply, work: (admitted: { signal: AbortSignal; remainingMs?: () => number }) => Promise<T>): Promise<T>;
     /** What the request's API key allows. */
     accessOf(request: FastifyRequest): KeyAccess;
 }
@@ -121,7 +124,7 @@ const OPEN_HOOKS: ApplicationRouteHooks = {
         };
         reply.raw.once("close", onClose);
         try {
-            return await work(controller.signal);
+            return await work({ signal: controller.signal });
         } finally {
             reply.raw.off("close", onClose);
         }
@@ -182,11 +185,11 @@ export async function mountApplicationRoutes(
         scope.post<{ Body: AddMemoryBody }>("/v1/memories", { schema: { body: ADD_MEMORY_BODY } }, async (request, reply) => {
             const body = request.body;
             const userId = userOf(request, body.user_id);
-            return hooks.run(reply, async (signal) => {
+            return hooks.run(reply, async (admitted) => {
                 const { memory } = await prepare();
                 const item = await withFieldNames(() => memory.add(body.text, {
                     userId,
-                    signal,
+                    ...limitsOf(admitted),
                     ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
                     ...(body.id === undefined ? {} : { id: body.id }),
                 }));
@@ -207,12 +210,12 @@ export async function mountApplicationRoutes(
         scope.post<{ Body: SearchMemoryBody }>("/v1/memories/search", { schema: { body: SEARCH_MEMORY_BODY } }, async (request, reply) => {
             const body = request.body;
             const userId = userOf(request, body.user_id);
-            return hooks.run(reply, async (signal) => {
+            return hooks.run(reply, async (admitted) => {
                 const { memory, reranker } = await prepare();
                 if (body.rerank === true && reranker === undefined) throw rerankerUnavailable();
                 const results = await withFieldNames(() => memory.search(body.query, {
                     userId,
-                    signal,
+                    ...limitsOf(admitted),
                     ...(body.top_k === undefined ? {} : { topK: body.top_k }),
                     ...(body.filter === undefined ? {} : { filter: body.filter }),
                     ...(body.rerank === undefined ? {} : { rerank: body.rerank }),
@@ -241,7 +244,7 @@ export async function mountApplicationRoutes(
             const body = request.body;
             const access = hooks.accessOf(request);
             const named = body.namespace === undefined ? undefined : withFieldNames(() => checkNamespace("namespace", body.namespace));
-            return hooks.run(reply, async (signal) => {
+            return hooks.run(reply, async (admitted) => {
                 const { memory, reranker, searchIndex, searchNamespace } = await prepare();
                 const namespace = named ?? searchNamespace;
                 if (namespace === memory.namespace && !access.everyUser) {
@@ -250,7 +253,7 @@ export async function mountApplicationRoutes(
                 if (!access.maySearch(namespace)) throw forbidden("namespace", `This API key may not search the namespace ${JSON.stringify(namespace)}`);
                 if (body.rerank === true && reranker === undefined) throw rerankerUnavailable();
                 const results = await withFieldNames(async () => (await searchIndex(namespace)).search(body.query, {
-                    signal,
+                    ...limitsOf(admitted),
                     // A key limited to some users reads only the documents that belong to no user.
                     ...(access.everyUser ? {} : { userId: "" }),
                     ...(body.top_k === undefined ? {} : { topK: body.top_k }),
@@ -266,6 +269,11 @@ export async function mountApplicationRoutes(
             });
         });
     });
+}
+
+/** The signal and time limit an admitted request's library calls run under. */
+function limitsOf(admitted: { signal: AbortSignal; remainingMs?: () => number }): { signal: AbortSignal; timeoutMs?: number } {
+    return { signal: admitted.signal, ...(admitted.remainingMs === undefined ? {} : { timeoutMs: admitted.remainingMs() }) };
 }
 
 function rerankerUnavailable(): HttpError {

@@ -28,7 +28,7 @@ export async function runEmbedding(
     served: ServedModel<ServedEmbedder>,
     call: EmbeddingCall,
 ): Promise<EmbeddingResult> {
-    return context.gate.run("embedding", reply, async (signal) => {
+    return context.gate.run("embedding", reply, async ({ signal, remainingMs }) => {
         const texts = call.input.kind === "texts"
             ? call.input.texts
             : await tokenInputsToTexts(await context.models.tokenCodec(served.model), call.input.sequences, call.param);
@@ -39,6 +39,7 @@ export async function runEmbedding(
             maxTokens: served.maxTokens,
             truncate: call.truncate,
             signal,
+            timeoutMs: remainingMs(),
         });
         context.metrics.processed("embedding", texts.length, result.totalTokens);
         return result;

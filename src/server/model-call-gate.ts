@@ -2,6 +2,12 @@ import type { FastifyReply } from "fastify";
 import { HttpError, tooManyRequests } from "./error-responses.js";
 import type { ServedKind } from "./model-names.js";
 
+/** An admitted request's work: its signal, and the milliseconds left before its time limit. */
+export interface AdmittedCall {
+    signal: AbortSignal;
+    remainingMs(): number;
+}
+
 /** What a request is admitted to: one model, or the application routes (which embed, rerank and query the store). */
 export type AdmittedKind = ServedKind | "application";
 export const ADMITTED_KINDS: readonly AdmittedKind[] = ["embedding", "reranker", "application"];
@@ -27,7 +33,7 @@ export class ModelCallGate {
         return model === undefined ? this.#inFlight.embedding + this.#inFlight.reranker + this.#inFlight.application : this.#inFlight[model];
     }
 
-    async run<T>(model: AdmittedKind, reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    async run<T>(model: AdmittedKind, reply: FastifyReply, work: (admitted: AdmittedCall) => Promise<T>): Promise<T> {
         if (this.inFlight() >= this.#maxConcurrent) {
             throw tooManyRequests(
                 `The server is busy: ${this.#maxConcurrent} requests are already in progress (--max-concurrent-requests); retry later`,
@@ -53,7 +59,9 @@ export class ModelCallGate {
         reply.raw.once("close", onClose);
         // The slot is held until the work has really stopped, even when the answer (a timeout) went out before.
         this.#inFlight[model]++;
-        const working = work(controller.signal);
+        const deadline = performance.now() + this.#timeoutMs;
+        // Model calls get what is left as their timeoutMs, so that the scheduler refuses (429) work it cannot finish in time.
+        const working = work({ signal: controller.signal, remainingMs: () => Math.max(1, Math.floor(deadline - performance.now())) });
         const release = () => {
             this.#inFlight[model]--;
             reply.raw.off("close", onClose);

@@ -44,10 +44,10 @@ export async function runRerank(
     documents: readonly string[],
     options: Omit<RerankOptions, "signal">,
 ): Promise<RerankResult> {
-    return context.gate.run("reranker", reply, async (signal) => {
+    return context.gate.run("reranker", reply, async ({ signal, remainingMs }) => {
         let result: RerankResult;
         try {
-            result = await served.model.rerank(query, documents, { maxTokens: served.maxTokens, ...options, signal });
+            result = await served.model.rerank(query, documents, { maxTokens: served.maxTokens, ...options, signal, timeoutMs: remainingMs() });
         } catch (error) {
             if (error instanceof InvalidOptionError && (error.option === "query" || error.option === "instruction")) throw invalidField(error.option, error.message);
             throw error;

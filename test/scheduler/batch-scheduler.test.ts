@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AbortedError, DeadlineExceededError, DecodeError, DisposedError, InvalidOptionError, QueueFullError } from "../../src/index.js";
 import type { BatchRunner, JobKind } from "../../src/scheduler/batch-runner.js";
 import { BatchScheduler, type SchedulerLimits } from "../../src/scheduler/batch-scheduler.js";
@@ -245,5 +245,35 @@ describe("BatchScheduler", () => {
         stop();
         expect(events).toEqual([{ sequences: 3, tokens: 15, calls: 2 }]);
         expect(scheduler.stats().tokensPerSecond).toBeGreaterThan(0);
+    });
+
+    it("refuses at once a call that cannot finish within its timeoutMs at the recent rate (interactive calls count only interactive work ahead)", async () => {
+        vi.useFakeTimers({ toFake: ["performance"] });
+        try {
+            const runner = new ManualRunner();
+            const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
+            // No rate measured yet: nothing is refused for its deadline.
+            const first = scheduler.submit({ kind: "embed", sequences: [seq(1, 100)], priority: "bulk", timeoutMs: 1 });
+            await tick();
+            vi.advanceTimersByTime(1000);
+            runner.batches[0]!.finish();
+            await first; // 100 tokens in 1000 ms: 100 tokens/s
+            const queued = [2, 3, 4].map((id) => scheduler.submit({ kind: "embed", sequences: [seq(id, 100)], priority: "bulk" }));
+            // 300 tokens wait: a bulk call of 100 needs about 4000 ms.
+            const late = scheduler.submit({ kind: "embed", sequences: [seq(9, 100)], priority: "bulk", timeoutMs: 3000 });
+            await expect(late).rejects.toBeInstanceOf(QueueFullError);
+            await expect(late).rejects.toThrow(/^This call of 100 tokens would finish in about 4000 ms \(300 tokens ahead of it at 100 tokens\/s\), after its timeoutMs of 3000 ms; retry in about 3 s$/);
+            const inTime = scheduler.submit({ kind: "embed", sequences: [seq(10, 100)], priority: "bulk", timeoutMs: 5000 });
+            const interactive = scheduler.submit({ kind: "embed", sequences: [seq(11, 100)], priority: "interactive", timeoutMs: 1500 });
+            for (let n = 1; n <= 5; n++) {
+                await tick();
+                runner.batches[n]!.finish();
+            }
+            await Promise.all([...queued, inTime, interactive]);
+            // Accepted with 200 bulk tokens still queued, it ran before all of them.
+            expect(runner.batches.map((_, n) => runner.ids(n))).toEqual([[1], [2], [11], [3], [4], [10]]);
+        } finally {
+            vi.useRealTimers();
+        }
     });
 });
