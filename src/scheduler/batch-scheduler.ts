@@ -54,6 +54,10 @@ interface PendingCall {
     readonly width: number;
     /** Next sequence not yet dispatched. */
     next: number;
+    /** Tokens of the sequences not yet dispatched. */
+    waiting: number;
+    /** performance.now() by which the call must finish, when it has a timeoutMs. */
+    readonly deadline: number | undefined;
     /** Sequences whose rows have not arrived. */
     remaining: number;
     settled: boolean;
@@ -65,6 +69,7 @@ interface PendingCall {
 interface RunningBatch {
     readonly calls: Set<PendingCall>;
     readonly controller: AbortController;
+    readonly tokens: number;
 }
 
 /**
@@ -84,6 +89,7 @@ export class BatchScheduler {
     #queuedSequences = 0;
     #completedBatches = 0;
     #recent = { tokens: 0, ms: 0 };
+    #runningTokens = 0;
     #closed: string | undefined;
     #dispatchScheduled = false;
 
@@ -111,14 +117,8 @@ export class BatchScheduler {
                 `The queue is full (${waitingCalls} calls, ${this.#queuedTokens} tokens waiting; limits ${this.#limits.maxQueuedCalls} calls, ${this.#limits.maxQueuedTokens} tokens); retry in about ${this.retryAfterSeconds()} s`,
             ));
         }
-        const expectedMs = this.#expectedFinishMs(call.priority, tokens);
-        if (call.timeoutMs !== undefined && expectedMs !== undefined && expectedMs > call.timeoutMs) {
-            // Refused now rather than failed at its deadline: the caller learns at once, and no work is spent on it.
-            return Promise.reject(new QueueFullError(
-                `This call of ${tokens} tokens would finish in about ${Math.ceil(expectedMs)} ms (${this.#tokensAhead(call.priority)} tokens ahead of it at ` +
-                `${Math.round(this.stats().tokensPerSecond * this.#runner.concurrency)} tokens/s), after its timeoutMs of ${call.timeoutMs} ms; retry in about ${this.retryAfterSeconds()} s`,
-            ));
-        }
+        const late = this.#deadlineConflict(call.priority, tokens, call.timeoutMs);
+        if (late !== undefined) return Promise.reject(new QueueFullError(`${late}; retry in about ${this.retryAfterSeconds()} s`));
         return new Promise<Float32Array>((resolve, reject) => {
             const pending: PendingCall = {
                 kind: call.kind,
@@ -127,6 +127,8 @@ export class BatchScheduler {
                 result: new Float32Array(call.sequences.length * width),
                 width,
                 next: 0,
+                waiting: tokens,
+                deadline: call.timeoutMs === undefined ? undefined : performance.now() + call.timeoutMs,
                 remaining: call.sequences.length,
                 settled: false,
                 resolve,
@@ -160,20 +162,44 @@ export class BatchScheduler {
         };
     }
 
-    /** Tokens queued that run before a new call of this priority: interactive calls go ahead of bulk ones. */
-    #tokensAhead(priority: Priority): number {
-        if (priority === "bulk") return this.#queuedTokens;
-        return this.#queues.interactive.reduce((sum, call) => sum + call.sequences.slice(call.next).reduce((tokens, sequence) => tokens + sequence.length, 0), 0);
-    }
-
     /**
-     * When a new call would finish at the recent rate (every runner slot busy), in ms from now; undefined before the
-     * first batch gave a rate. An estimate: batches already running and padding are not counted.
+     * Why a new call of `tokens` should be refused for time, or undefined. Calls are served round-robin within a
+     * priority (interactive first), so a call of T tokens waits for min(T, R) tokens of each call of its priority
+     * that has R left, for every interactive call when it is bulk, and for the batches running; and it delays each
+     * waiting call by the same min(T, R) (or T, for a bulk call behind a new interactive one). It is refused when it
+     * would itself finish after its timeoutMs, or would make a waiting call that could still meet its deadline miss
+     * it: work is turned away at once instead of failing at a deadline, its own or an earlier caller's. An estimate at
+     * the recent rate (every runner slot busy); nothing is refused before the first batch measured one.
      */
-    #expectedFinishMs(priority: Priority, tokens: number): number | undefined {
-        const rate = this.stats().tokensPerSecond * this.#runner.concurrency;
+    #deadlineConflict(priority: Priority, tokens: number, timeoutMs: number | undefined): string | undefined {
+        const rate = this.stats().tokensPerSecond * this.#runner.concurrency / 1000; // tokens per ms
         if (rate <= 0) return undefined;
-        return ((this.#tokensAhead(priority) + tokens) / rate) * 1000;
+        const withDeadline = (queue: readonly PendingCall[]) => queue.some((call) => call.deadline !== undefined);
+        if (timeoutMs === undefined && !withDeadline(this.#queues.interactive) && !withDeadline(this.#queues.bulk)) return undefined;
+        const interactive = this.#queues.interactive.reduce((sum, call) => sum + call.waiting, 0);
+        const shares = { interactive: new RoundRobinShares(this.#queues.interactive), bulk: new RoundRobinShares(this.#queues.bulk) };
+        const waitFor = (own: number, callPriority: Priority) => this.#runningTokens + (callPriority === "bulk" ? interactive : 0) + shares[callPriority].tokensBefore(own);
+        if (timeoutMs !== undefined) {
+            const ahead = waitFor(tokens, priority);
+            const expectedMs = (ahead + tokens) / rate;
+            if (expectedMs > timeoutMs) {
+                return `This call of ${tokens} tokens would finish in about ${Math.ceil(expectedMs)} ms (${ahead} tokens ahead of it at ` +
+                    `${Math.round(rate * 1000)} tokens/s), after its timeoutMs of ${timeoutMs} ms`;
+            }
+        }
+        const now = performance.now();
+        const delayed = priority === "interactive" ? PRIORITIES : (["bulk"] as const);
+        for (const queue of delayed) {
+            for (const call of this.#queues[queue]) {
+                if (call.deadline === undefined) continue;
+                const finish = now + waitFor(call.waiting, queue) / rate;
+                const delay = (queue === priority ? Math.min(tokens, call.waiting) : tokens) / rate;
+                if (finish <= call.deadline && finish + delay > call.deadline) {
+                    return `This call of ${tokens} tokens would make an earlier call miss its deadline (about ${Math.ceil(delay)} ms more of work ahead of it at ${Math.round(rate * 1000)} tokens/s)`;
+                }
+            }
+        }
+        return undefined;
     }
 
     /** A hint for clients refused with QueueFullError: the time the queued tokens take at the recent rate. */
@@ -241,6 +267,7 @@ export class BatchScheduler {
                     items.push({ call, index: call.next });
                     tokens += room;
                     call.next++;
+                    call.waiting -= sequence.length;
                     this.#queuedTokens -= sequence.length;
                     this.#queuedSequences--;
                     if (call.next === call.sequences.length) {
@@ -259,8 +286,9 @@ export class BatchScheduler {
         items.sort((a, b) => b.call.sequences[b.index]!.length - a.call.sequences[a.index]!.length);
         const sequences = items.map((item) => item.call.sequences[item.index]!);
         const tokens = sequences.reduce((sum, sequence) => sum + sequence.length, 0);
-        const batch: RunningBatch = { calls: new Set(items.map((item) => item.call)), controller: new AbortController() };
+        const batch: RunningBatch = { calls: new Set(items.map((item) => item.call)), controller: new AbortController(), tokens };
         this.#running.add(batch);
+        this.#runningTokens += tokens;
         const started = performance.now();
         this.#runner.runBatch(kind, sequences, batch.controller.signal).then(
             (rows) => {
@@ -286,6 +314,7 @@ export class BatchScheduler {
 
     #finish(batch: RunningBatch, event: BatchEvent): void {
         this.#running.delete(batch);
+        this.#runningTokens -= batch.tokens;
         this.#completedBatches++;
         if (event.error === undefined) {
             // An exponential window over the last few batches.
@@ -305,6 +334,7 @@ export class BatchScheduler {
         this.#queuedTokens -= leftover;
         this.#queuedSequences -= call.sequences.length - call.next;
         call.next = call.sequences.length;
+        call.waiting = 0;
         call.reject(error);
         // A running batch whose every call is gone is stopped, so the engine moves on.
         for (const batch of this.#running) {
@@ -316,5 +346,31 @@ export class BatchScheduler {
         const queue = this.#queues[call.priority];
         const at = queue.indexOf(call);
         if (at >= 0) queue.splice(at, 1);
+    }
+}
+
+/**
+ * The tokens a queue serves, round-robin, before a call with `own` tokens left is done: the sum over its calls of
+ * min(their tokens left, own). Sorted once, then each question takes a binary search.
+ */
+class RoundRobinShares {
+    readonly #sorted: number[];
+    readonly #prefix: number[];
+
+    constructor(calls: readonly { waiting: number }[]) {
+        this.#sorted = calls.map((call) => call.waiting).sort((a, b) => a - b);
+        this.#prefix = [0];
+        for (const left of this.#sorted) this.#prefix.push(this.#prefix.at(-1)! + left);
+    }
+
+    tokensBefore(own: number): number {
+        let low = 0;
+        let high = this.#sorted.length;
+        while (low < high) {
+            const middle = (low + high) >> 1;
+            if (this.#sorted[middle]! <= own) low = middle + 1;
+            else high = middle;
+        }
+        return this.#prefix[low]! + own * (this.#sorted.length - low);
     }
 }

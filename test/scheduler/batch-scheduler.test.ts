@@ -264,7 +264,7 @@ describe("BatchScheduler", () => {
             await expect(late).rejects.toBeInstanceOf(QueueFullError);
             await expect(late).rejects.toThrow(/^This call of 100 tokens would finish in about 4000 ms \(300 tokens ahead of it at 100 tokens\/s\), after its timeoutMs of 3000 ms; retry in about 3 s$/);
             const inTime = scheduler.submit({ kind: "embed", sequences: [seq(10, 100)], priority: "bulk", timeoutMs: 5000 });
-            const interactive = scheduler.submit({ kind: "embed", sequences: [seq(11, 100)], priority: "interactive", timeoutMs: 1500 });
+            const interactive = scheduler.submit({ kind: "embed", sequences: [seq(11, 100)], priority: "interactive", timeoutMs: 2500 });
             for (let n = 1; n <= 5; n++) {
                 await tick();
                 runner.batches[n]!.finish();
@@ -272,6 +272,37 @@ describe("BatchScheduler", () => {
             await Promise.all([...queued, inTime, interactive]);
             // Accepted with 200 bulk tokens still queued, it ran before all of them.
             expect(runner.batches.map((_, n) => runner.ids(n))).toEqual([[1], [2], [11], [3], [4], [10]]);
+        } finally {
+            vi.useRealTimers();
+        }
+    });
+
+    it("refuses a call that would make a waiting call miss its deadline, and accepts it once that call has room", async () => {
+        vi.useFakeTimers({ toFake: ["performance"] });
+        try {
+            const runner = new ManualRunner();
+            const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
+            const first = scheduler.submit({ kind: "embed", sequences: [seq(1, 100)], priority: "bulk" });
+            await tick();
+            vi.advanceTimersByTime(1000);
+            runner.batches[0]!.finish();
+            await first; // 100 tokens/s
+            const blocker = scheduler.submit({ kind: "embed", sequences: [seq(2, 100)], priority: "bulk" });
+            await tick(); // running: 100 tokens
+            const tight = scheduler.submit({ kind: "embed", sequences: [seq(3, 100)], priority: "bulk", timeoutMs: 2500 }); // about 2000 ms
+            const jumper = scheduler.submit({ kind: "embed", sequences: [seq(4, 100)], priority: "interactive" }); // would push it to 3000 ms
+            await expect(jumper).rejects.toThrow(/^This call of 100 tokens would make an earlier call miss its deadline \(about 1000 ms more of work ahead of it at 100 tokens\/s\); retry in about/);
+            const patient = scheduler.submit({ kind: "embed", sequences: [seq(5, 100)], priority: "bulk" }); // its round-robin share, min(100, 100), counts against it too (conservative for one-sequence calls)
+            await expect(patient).rejects.toBeInstanceOf(QueueFullError);
+            runner.batches[1]!.finish();
+            await blocker;
+            await tick();
+            runner.batches[2]!.finish();
+            await tight;
+            const later = scheduler.submit({ kind: "embed", sequences: [seq(6, 100)], priority: "interactive" }); // nothing with a deadline waits now
+            await tick();
+            runner.batches[3]!.finish();
+            expect(Array.from(await later)).toEqual([6, 100]);
         } finally {
             vi.useRealTimers();
         }
