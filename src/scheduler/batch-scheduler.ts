@@ -5,6 +5,12 @@ import type { BatchRunner, JobKind } from "./batch-runner.js";
 export type Priority = "interactive" | "bulk";
 export const PRIORITIES: readonly Priority[] = ["interactive", "bulk"];
 
+/**
+ * The share of a call's timeoutMs that its expected time may take and still be accepted: the rest absorbs what the
+ * estimate misses (a rate measured over the last batches, on cores other work shares; tokenizing; the event loop).
+ */
+const DEADLINE_HEADROOM = 0.75;
+
 export interface SchedulerLimits {
     /** Tokens per dispatched batch; a single longer sequence goes alone. */
     batchTokens: number;
@@ -58,6 +64,7 @@ interface PendingCall {
     waiting: number;
     /** performance.now() by which the call must finish, when it has a timeoutMs. */
     readonly deadline: number | undefined;
+    readonly timeoutMs: number;
     /** Sequences whose rows have not arrived. */
     remaining: number;
     settled: boolean;
@@ -129,6 +136,7 @@ export class BatchScheduler {
                 next: 0,
                 waiting: tokens,
                 deadline: call.timeoutMs === undefined ? undefined : performance.now() + call.timeoutMs,
+                timeoutMs: call.timeoutMs ?? Infinity,
                 remaining: call.sequences.length,
                 settled: false,
                 resolve,
@@ -169,7 +177,8 @@ export class BatchScheduler {
      * waiting call by the same min(T, R) (or T, for a bulk call behind a new interactive one). It is refused when it
      * would itself finish after its timeoutMs, or would make a waiting call that could still meet its deadline miss
      * it: work is turned away at once instead of failing at a deadline, its own or an earlier caller's. An estimate at
-     * the recent rate (every runner slot busy); nothing is refused before the first batch measured one.
+     * the recent rate (every runner slot busy), held to {@link DEADLINE_HEADROOM} of each time limit; nothing is refused
+     * before the first batch measured a rate.
      */
     #deadlineConflict(priority: Priority, tokens: number, timeoutMs: number | undefined): string | undefined {
         const rate = this.stats().tokensPerSecond * this.#runner.concurrency / 1000; // tokens per ms
@@ -182,9 +191,9 @@ export class BatchScheduler {
         if (timeoutMs !== undefined) {
             const ahead = waitFor(tokens, priority);
             const expectedMs = (ahead + tokens) / rate;
-            if (expectedMs > timeoutMs) {
+            if (expectedMs > timeoutMs * DEADLINE_HEADROOM) {
                 return `This call of ${tokens} tokens would finish in about ${Math.ceil(expectedMs)} ms (${ahead} tokens ahead of it at ` +
-                    `${Math.round(rate * 1000)} tokens/s), after its timeoutMs of ${timeoutMs} ms`;
+                    `${Math.round(rate * 1000)} tokens/s), too close to its timeoutMs of ${timeoutMs} ms (at most ${DEADLINE_HEADROOM * 100}% of it is planned for)`;
             }
         }
         const now = performance.now();
@@ -194,7 +203,8 @@ export class BatchScheduler {
                 if (call.deadline === undefined) continue;
                 const finish = now + waitFor(call.waiting, queue) / rate;
                 const delay = (queue === priority ? Math.min(tokens, call.waiting) : tokens) / rate;
-                if (finish <= call.deadline && finish + delay > call.deadline) {
+                const due = call.deadline - (1 - DEADLINE_HEADROOM) * call.timeoutMs;
+                if (finish <= due && finish + delay > due) {
                     return `This call of ${tokens} tokens would make an earlier call miss its deadline (about ${Math.ceil(delay)} ms more of work ahead of it at ${Math.round(rate * 1000)} tokens/s)`;
                 }
             }

@@ -262,9 +262,9 @@ describe("BatchScheduler", () => {
             // 300 tokens wait: a bulk call of 100 needs about 4000 ms.
             const late = scheduler.submit({ kind: "embed", sequences: [seq(9, 100)], priority: "bulk", timeoutMs: 3000 });
             await expect(late).rejects.toBeInstanceOf(QueueFullError);
-            await expect(late).rejects.toThrow(/^This call of 100 tokens would finish in about 4000 ms \(300 tokens ahead of it at 100 tokens\/s\), after its timeoutMs of 3000 ms; retry in about 3 s$/);
-            const inTime = scheduler.submit({ kind: "embed", sequences: [seq(10, 100)], priority: "bulk", timeoutMs: 5000 });
-            const interactive = scheduler.submit({ kind: "embed", sequences: [seq(11, 100)], priority: "interactive", timeoutMs: 2500 });
+            await expect(late).rejects.toThrow(/^This call of 100 tokens would finish in about 4000 ms \(300 tokens ahead of it at 100 tokens\/s\), too close to its timeoutMs of 3000 ms \(at most 75% of it is planned for\); retry in about 3 s$/);
+            const inTime = scheduler.submit({ kind: "embed", sequences: [seq(10, 100)], priority: "bulk", timeoutMs: 7000 });
+            const interactive = scheduler.submit({ kind: "embed", sequences: [seq(11, 100)], priority: "interactive", timeoutMs: 3000 });
             for (let n = 1; n <= 5; n++) {
                 await tick();
                 runner.batches[n]!.finish();
@@ -289,8 +289,8 @@ describe("BatchScheduler", () => {
             await first; // 100 tokens/s
             const blocker = scheduler.submit({ kind: "embed", sequences: [seq(2, 100)], priority: "bulk" });
             await tick(); // running: 100 tokens
-            const tight = scheduler.submit({ kind: "embed", sequences: [seq(3, 100)], priority: "bulk", timeoutMs: 2500 }); // about 2000 ms
-            const jumper = scheduler.submit({ kind: "embed", sequences: [seq(4, 100)], priority: "interactive" }); // would push it to 3000 ms
+            const tight = scheduler.submit({ kind: "embed", sequences: [seq(3, 100)], priority: "bulk", timeoutMs: 3000 }); // about 2000 ms, within 75% of 3000
+            const jumper = scheduler.submit({ kind: "embed", sequences: [seq(4, 100)], priority: "interactive" }); // would push it to 3000 ms, past 2250
             await expect(jumper).rejects.toThrow(/^This call of 100 tokens would make an earlier call miss its deadline \(about 1000 ms more of work ahead of it at 100 tokens\/s\); retry in about/);
             const patient = scheduler.submit({ kind: "embed", sequences: [seq(5, 100)], priority: "bulk" }); // its round-robin share, min(100, 100), counts against it too (conservative for one-sequence calls)
             await expect(patient).rejects.toBeInstanceOf(QueueFullError);
