@@ -40,6 +40,7 @@ export {
 // HTTP server (fastify is loaded on the first createServer / startServer call).
 export { createServer, startServer, type Qwen3Server, type RunningServer } from "./server/server-entry.js";
 export type { ServerOptions, ServedEmbedder, ServedReranker, SchedulerQueueStats, SchedulerBatchEvent, LogLevel } from "./server/server-options.js";
+export type { ApiKeySpec } from "./server/api-key-access.js";
 
 // Applications: semantic search, recommendation and long-term memory on PostgreSQL + pgvector (PGlite and pg load on first open).
 export { openStore, VectorStore, type OpenStoreOptions, type NamespaceInfo, type NamespaceStats, type StoreRecord, type UpsertOptions, type UpsertResult, type StoredItem, type SearchHit, type StoreSearchOptions, type ListOptions, type CacheKey, type StoreStats } from "./store/vector-store.js";

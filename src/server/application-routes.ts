@@ -1,4 +1,3 @@
-import { Ajv } from "ajv";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createMemory, type Memory, type MemoryItem } from "../applications/memory.js";
 import { createSearchIndex, type SearchIndex } from "../applications/search-index.js";
@@ -45,10 +44,8 @@ const OPTIONS = ["embedder", "reranker", "store", "memoryNamespace", "searchName
 
 // Bodies are validated by JSON schema, with exact types: no coercion, so `user_id: ["alice"]` is not "alice" and
 // `top_k: "5"` is not 5 (query strings are text and are coerced, but an array is never taken for a string). Unknown
-// fields are refused through `propertyNames` (`removeAdditional` would silently drop them).
-const bodyValidator = new Ajv({ coerceTypes: false, allErrors: false });
-const queryValidator = new Ajv({ coerceTypes: true, allErrors: false });
-
+// fields are refused through `propertyNames` (`removeAdditional` would silently drop them). The validators are made in
+// mountApplicationRoutes.
 const USER_ID = { type: "string", minLength: 1, maxLength: 256 } as const;
 const TOP_K = { type: "integer", minimum: 1, maximum: 1000 } as const;
 const FILTER = { type: "object" } as const;
@@ -164,6 +161,10 @@ export async function mountApplicationRoutes(
         return prepared;
     };
     if (typeof options !== "function") await prepare();
+    // Loaded here, not at import: importing the library does not load a JSON-schema compiler.
+    const { Ajv } = await import("ajv");
+    const bodyValidator = new Ajv({ coerceTypes: false, allErrors: false });
+    const queryValidator = new Ajv({ coerceTypes: true, allErrors: false });
 
     /** The request's user, exact, and one its key may act for. */
     const userOf = (request: FastifyRequest, value: string): string => {
