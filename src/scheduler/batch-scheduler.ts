@@ -97,6 +97,8 @@ export class BatchScheduler {
     #completedBatches = 0;
     #recent = { tokens: 0, ms: 0 };
     #runningTokens = 0;
+    /** Like #recent, over batches at least half of batchTokens: what a deadline is planned with (see #deadlineConflict). */
+    #fullBatches = { tokens: 0, ms: 0 };
     #closed: string | undefined;
     #dispatchScheduled = false;
 
@@ -177,12 +179,13 @@ export class BatchScheduler {
      * waiting call by the same min(T, R) (or T, for a bulk call behind a new interactive one). It is refused when it
      * would itself finish after its timeoutMs, or would make a waiting call that could still meet its deadline miss
      * it: work is turned away at once instead of failing at a deadline, its own or an earlier caller's. An estimate at
-     * the recent rate (every runner slot busy), held to {@link DEADLINE_HEADROOM} of each time limit; nothing is refused
-     * before the first batch measured a rate.
+     * the rate of the recent batches that were at least half full (every runner slot busy), held to
+     * {@link DEADLINE_HEADROOM} of each time limit; nothing is refused before such a batch measured a rate.
      */
     #deadlineConflict(priority: Priority, tokens: number, timeoutMs: number | undefined): string | undefined {
-        const rate = this.stats().tokensPerSecond * this.#runner.concurrency / 1000; // tokens per ms
-        if (rate <= 0) return undefined;
+        // Small batches are mostly fixed cost per decode: their rate would make any large call look hopeless.
+        if (this.#fullBatches.ms <= 0) return undefined;
+        const rate = (this.#fullBatches.tokens / this.#fullBatches.ms) * this.#runner.concurrency; // tokens per ms
         const withDeadline = (queue: readonly PendingCall[]) => queue.some((call) => call.deadline !== undefined);
         if (timeoutMs === undefined && !withDeadline(this.#queues.interactive) && !withDeadline(this.#queues.bulk)) return undefined;
         const interactive = this.#queues.interactive.reduce((sum, call) => sum + call.waiting, 0);
@@ -329,6 +332,9 @@ export class BatchScheduler {
         if (event.error === undefined) {
             // An exponential window over the last few batches.
             this.#recent = { tokens: this.#recent.tokens * 0.5 + event.tokens, ms: this.#recent.ms * 0.5 + event.durationMs };
+            if (event.tokens * 2 >= this.#limits.batchTokens) {
+                this.#fullBatches = { tokens: this.#fullBatches.tokens * 0.5 + event.tokens, ms: this.#fullBatches.ms * 0.5 + event.durationMs };
+            }
         }
         for (const listener of this.#listeners) listener(event);
         this.#dispatch();

@@ -307,4 +307,23 @@ describe("BatchScheduler", () => {
             vi.useRealTimers();
         }
     });
+
+    it("plans deadlines only with the rate of batches at least half full: small ones are mostly fixed cost", async () => {
+        vi.useFakeTimers({ toFake: ["performance"] });
+        try {
+            const runner = new ManualRunner();
+            const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
+            const small = scheduler.submit({ kind: "embed", sequences: [seq(1, 2)], priority: "interactive" });
+            await tick();
+            vi.advanceTimersByTime(1000);
+            runner.batches[0]!.finish();
+            await small; // 2 tokens/s, if it counted
+            const large = scheduler.submit({ kind: "embed", sequences: [seq(2, 100)], priority: "interactive", timeoutMs: 10_000 });
+            await tick();
+            runner.batches[1]!.finish();
+            expect(Array.from(await large)).toEqual([2, 100]);
+        } finally {
+            vi.useRealTimers();
+        }
+    });
 });
