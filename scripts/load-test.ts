@@ -15,7 +15,7 @@
 import { cpus, platform, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { ensureFixtureModel } from "./fixtures/qwen3-fixture.js";
-import { runMixedScenario, MIXED_DEFAULTS } from "./load-test/mixed-scenario.js";
+import { runMixedScenario, MIXED_DEFAULTS, type MixedScenarioOptions } from "./load-test/mixed-scenario.js";
 import {
     freePort, LOOPBACK, mib, positiveInteger, runAutocannon, spawnServer, stopServer, waitForHealth, type AutocannonRequest, type AutocannonResult,
 } from "./load-test/load-test-support.js";
@@ -91,16 +91,11 @@ function requests(rerank: boolean): AutocannonRequest[] {
     return list;
 }
 
-interface ModelsScenarioOptions {
-    duration: number;
-    connections: number;
-    rounds: number;
-    warmup: number;
-    embeddingModel: string;
-    rerankerModel: string;
+/** The mixed scenario's options, with the server's own limits unless given. */
+type ModelsScenarioOptions = Omit<MixedScenarioOptions, "maxConcurrent" | "requestTimeoutMs"> & {
     maxConcurrent: number | undefined;
     requestTimeoutMs: number | undefined;
-}
+};
 
 async function main(): Promise<number> {
     const { values } = parseArgs({
