@@ -5,13 +5,12 @@ import { checkEmbedder } from "../applications/embedding-cache.js";
 import { checkOptionalReranker, checkStore } from "../applications/application-options.js";
 import type { Embedder } from "../embedder.js";
 import type { Reranker } from "../reranker.js";
-import { InvalidOptionError } from "../errors.js";
 import { checkItemId, checkNamespace, checkUserId } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { checkBoolean, checkOptionsObject } from "../validation.js";
 import { KeyAccess } from "./api-key-access.js";
-import { forbidden, HttpError, toHttpError } from "./error-responses.js";
+import { forbidden, HttpError, toHttpError, withFieldNames } from "./error-responses.js";
 
 export interface ApplicationRoutesOptions {
     embedder: Embedder;
@@ -168,7 +167,7 @@ export async function mountApplicationRoutes(
 
     /** The request's user, exact, and one its key may act for. */
     const userOf = (request: FastifyRequest, value: string): string => {
-        const userId = withFieldNames(() => checkUserId("user_id", value));
+        const userId = withFieldNames(FIELD_OF_OPTION, () => checkUserId("user_id", value));
         if (!hooks.accessOf(request).mayActFor(userId)) throw forbidden("user_id", `This API key may not act for the user_id ${JSON.stringify(userId)}`);
         return userId;
     };
@@ -188,7 +187,7 @@ export async function mountApplicationRoutes(
             const userId = userOf(request, body.user_id);
             return hooks.run(reply, async (admitted) => {
                 const { memory } = await prepare();
-                const item = await withFieldNames(() => memory.add(body.text, {
+                const item = await withFieldNames(FIELD_OF_OPTION, () => memory.add(body.text, {
                     userId,
                     ...limitsOf(admitted),
                     ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
@@ -203,7 +202,7 @@ export async function mountApplicationRoutes(
             const userId = userOf(request, request.query.user_id);
             return hooks.run(reply, async () => {
                 const { memory } = await prepare();
-                const items = await withFieldNames(() => memory.list({ userId, ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }) }));
+                const items = await withFieldNames(FIELD_OF_OPTION, () => memory.list({ userId, ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }) }));
                 return { object: "list", data: items.map(memoryJson) };
             });
         });
@@ -214,7 +213,7 @@ export async function mountApplicationRoutes(
             return hooks.run(reply, async (admitted) => {
                 const { memory, reranker } = await prepare();
                 if (body.rerank === true && reranker === undefined) throw rerankerUnavailable();
-                const results = await withFieldNames(() => memory.search(body.query, {
+                const results = await withFieldNames(FIELD_OF_OPTION, () => memory.search(body.query, {
                     userId,
                     ...limitsOf(admitted),
                     ...(body.top_k === undefined ? {} : { topK: body.top_k }),
@@ -231,10 +230,10 @@ export async function mountApplicationRoutes(
             { schema: { params: MEMORY_ID_PARAMS, querystring: USER_QUERY } },
             async (request, reply) => {
                 const userId = userOf(request, request.query.user_id);
-                const id = withFieldNames(() => checkItemId("id", request.params.id));
+                const id = withFieldNames(FIELD_OF_OPTION, () => checkItemId("id", request.params.id));
                 return hooks.run(reply, async () => {
                     const { memory } = await prepare();
-                    const deleted = await withFieldNames(() => memory.delete(id, { userId }));
+                    const deleted = await withFieldNames(FIELD_OF_OPTION, () => memory.delete(id, { userId }));
                     if (deleted.length === 0) throw new HttpError(404, `No memory ${JSON.stringify(id)} for this user`, { code: "memory_not_found", param: "id" });
                     return { object: "memory.deleted", id, deleted: true };
                 });
@@ -244,7 +243,7 @@ export async function mountApplicationRoutes(
         scope.post<{ Body: SearchBody }>("/v1/search", { schema: { body: SEARCH_BODY } }, async (request, reply) => {
             const body = request.body;
             const access = hooks.accessOf(request);
-            const named = body.namespace === undefined ? undefined : withFieldNames(() => checkNamespace("namespace", body.namespace));
+            const named = body.namespace === undefined ? undefined : withFieldNames(FIELD_OF_OPTION, () => checkNamespace("namespace", body.namespace));
             return hooks.run(reply, async (admitted) => {
                 const { memory, reranker, searchIndex, searchNamespace } = await prepare();
                 const namespace = named ?? searchNamespace;
@@ -253,7 +252,7 @@ export async function mountApplicationRoutes(
                 }
                 if (!access.maySearch(namespace)) throw forbidden("namespace", `This API key may not search the namespace ${JSON.stringify(namespace)}`);
                 if (body.rerank === true && reranker === undefined) throw rerankerUnavailable();
-                const results = await withFieldNames(async () => (await searchIndex(namespace)).search(body.query, {
+                const results = await withFieldNames(FIELD_OF_OPTION, async () => (await searchIndex(namespace)).search(body.query, {
                     ...limitsOf(admitted),
                     // A key limited to some users reads only the documents that belong to no user.
                     ...(access.everyUser ? {} : { userId: "" }),
@@ -293,23 +292,3 @@ function memoryJson(item: MemoryItem) {
     };
 }
 
-/**
- * Library validation errors (InvalidOptionError) as 400s naming the request field they came from in `param`;
- * everything else (store errors included) goes to the error handler's mapping.
- */
-function withFieldNames<T>(work: () => T): T {
-    const named = (error: unknown): never => {
-        if (error instanceof InvalidOptionError) {
-            const option = error.option;
-            const param = option === undefined ? null : FIELD_OF_OPTION[option] ?? (Object.values(FIELD_OF_OPTION).includes(option) ? option : null);
-            throw new HttpError(400, error.message, { code: "invalid_value", param });
-        }
-        throw error;
-    };
-    try {
-        const result = work();
-        return (result instanceof Promise ? result.catch(named) : result) as T;
-    } catch (error) {
-        return named(error);
-    }
-}

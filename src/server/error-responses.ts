@@ -1,4 +1,4 @@
-import { Qwen3EmbeddingError } from "../errors.js";
+import { InvalidOptionError, Qwen3EmbeddingError } from "../errors.js";
 import { StoreError } from "../store/store-error.js";
 
 /** The `type` of an OpenAI-shaped error body. */
@@ -61,6 +61,28 @@ export function invalidField(param: string, message: string, code = "invalid_val
 /** A 403: the API key is valid but does not reach what the request names (`param`). */
 export function forbidden(param: string, message: string): HttpError {
     return new HttpError(403, message, { code: "forbidden", param });
+}
+
+/**
+ * Runs library work; an InvalidOptionError becomes a 400 whose `param` is the request field its option is read from
+ * (`fieldOf`: library option → field; an option already named as a field stands for itself), else null. Everything
+ * else goes on to the error handler.
+ */
+export function withFieldNames<T>(fieldOf: Readonly<Record<string, string>>, work: () => T): T {
+    const named = (error: unknown): never => {
+        if (error instanceof InvalidOptionError) {
+            const option = error.option;
+            const param = option === undefined ? null : fieldOf[option] ?? (Object.values(fieldOf).includes(option) ? option : null);
+            throw new HttpError(400, error.message, { code: "invalid_value", param });
+        }
+        throw error;
+    };
+    try {
+        const result = work();
+        return (result instanceof Promise ? result.catch(named) : result) as T;
+    } catch (error) {
+        return named(error);
+    }
 }
 
 /** A 429 with Retry-After. */

@@ -1,8 +1,7 @@
 import type { FastifyReply } from "fastify";
-import { InvalidOptionError } from "../errors.js";
 import type { RerankOptions, RerankResult } from "../reranker.js";
 import { describeValue } from "../validation.js";
-import { HttpError, invalidField } from "./error-responses.js";
+import { HttpError, invalidField, withFieldNames } from "./error-responses.js";
 import type { RequestBody } from "./request-body.js";
 import type { RouteContext } from "./route-context.js";
 import type { ServedModel } from "./served-models.js";
@@ -30,6 +29,9 @@ export function readDocuments(body: RequestBody, param: string, maxInputs: numbe
     });
 }
 
+/** The rerank options whose errors name a request field: the query and the instruction (never cut; see the reranker). */
+const RERANK_FIELDS = { query: "query", instruction: "instruction" } as const;
+
 /**
  * Reranks through the facade, admitted by the gate and under its signal; counts the tokens the model saw. A query or
  * instruction that leaves the document no room in a prompt of the server's (or the request's) tokens-per-prompt
@@ -45,13 +47,8 @@ export async function runRerank(
     options: Omit<RerankOptions, "signal">,
 ): Promise<RerankResult> {
     return context.gate.run("reranker", reply, async ({ signal, remainingMs }) => {
-        let result: RerankResult;
-        try {
-            result = await served.model.rerank(query, documents, { maxTokens: served.maxTokens, ...options, signal, timeoutMs: remainingMs() });
-        } catch (error) {
-            if (error instanceof InvalidOptionError && (error.option === "query" || error.option === "instruction")) throw invalidField(error.option, error.message);
-            throw error;
-        }
+        const result = await withFieldNames(RERANK_FIELDS, () =>
+            served.model.rerank(query, documents, { maxTokens: served.maxTokens, ...options, signal, timeoutMs: remainingMs() }));
         context.metrics.processed("reranker", documents.length, result.totalTokens);
         return result;
     });

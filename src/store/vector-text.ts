@@ -35,10 +35,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /** Index of the first unpaired UTF-16 surrogate, or -1 for well-formed Unicode. */
 export function unpairedSurrogateIndex(text: string): number {
-    LONE_SURROGATE.lastIndex = 0;
-    const match = LONE_SURROGATE.exec(text);
-    LONE_SURROGATE.lastIndex = 0;
-    return match === null ? -1 : match.index;
+    return text.search(LONE_SURROGATE); // search() starts at 0 whatever the regex's lastIndex, and leaves it alone
 }
 
 /**
