@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { ParseArgsConfig } from "node:util";
+import { InvalidOptionError } from "../errors.js";
 
 /** One CLI subcommand: parsed with node:util parseArgs (strict), run with the parsed values. */
 export interface Command {
@@ -13,6 +14,16 @@ export interface Command {
 
 /** A mistake in the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {}
+
+/** Runs a library check on command-line input: its InvalidOptionError becomes a UsageError, its message after `prefix`. */
+export function asUsageError<T>(check: () => T, prefix = ""): T {
+    try {
+        return check();
+    } catch (error) {
+        if (error instanceof InvalidOptionError) throw new UsageError(`${prefix}${error.message}`);
+        throw error;
+    }
+}
 
 /** A command that ran but failed (a check did not pass, a remote service refused): printed as one line, exit code 1. */
 export class CommandFailure extends Error {}

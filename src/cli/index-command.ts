@@ -10,10 +10,9 @@ import { resolveModelPath } from "../models/model-location.js";
 import { DURABILITIES, type Durability } from "../store/pglite-driver.js";
 import { defaultDatabase } from "../store/store-location.js";
 import { openStore } from "../store/vector-store.js";
-import { InvalidOptionError } from "../errors.js";
 import { checkItemId, checkMetadata } from "../store/item-validation.js";
 import { isPlainObject } from "../validation.js";
-import { requireString, UsageError, writeLine, type Command } from "./command.js";
+import { asUsageError, requireString, UsageError, writeLine, type Command } from "./command.js";
 
 /** Files taken from a directory: texts one per line, or JSONL objects. */
 const INPUT_EXTENSIONS = new Set([".txt", ".jsonl"]);
@@ -199,13 +198,10 @@ function parseDocuments(content: string, source: string, jsonl: boolean): IndexD
             throw new UsageError(`${source}:${index + 1} has an "id" that is neither a string nor a number`);
         }
         if (record.metadata !== undefined && !isPlainObject(record.metadata)) throw new UsageError(`${source}:${index + 1} has a "metadata" that is not an object`);
-        try {
+        asUsageError(() => {
             if (typeof record.id === "string") checkItemId("id", record.id);
             checkMetadata("metadata", record.metadata);
-        } catch (error) {
-            if (error instanceof InvalidOptionError) throw new UsageError(`${source}:${index + 1}: ${error.message}`);
-            throw error;
-        }
+        }, `${source}:${index + 1}: `);
         documents.push({
             text: record.text,
             ...(record.id === undefined ? {} : { id: String(record.id) }),

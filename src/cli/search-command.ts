@@ -1,10 +1,9 @@
 import { createSearchIndex } from "../applications/search-index.js";
 import { createEmbedder } from "../embedder.js";
 import { createReranker, type Reranker } from "../reranker.js";
-import { InvalidOptionError } from "../errors.js";
 import { compileMetadataFilter, type MetadataFilter } from "../store/metadata-filter.js";
 import { openStore } from "../store/vector-store.js";
-import { requireString, UsageError, writeLine, type Command } from "./command.js";
+import { asUsageError, requireString, UsageError, writeLine, type Command } from "./command.js";
 import { databaseOption, positiveInteger } from "./index-command.js";
 
 export const searchCommand: Command = {
@@ -69,11 +68,6 @@ function parseFilter(raw: unknown): MetadataFilter | undefined {
     } catch {
         throw new UsageError("--filter is not valid JSON");
     }
-    try {
-        compileMetadataFilter(filter, "metadata", 1, "--filter");
-    } catch (error) {
-        if (error instanceof InvalidOptionError) throw new UsageError(error.message);
-        throw error;
-    }
+    asUsageError(() => compileMetadataFilter(filter, "metadata", 1, "--filter"));
     return filter;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { UsageError, type Command } from "./command.js";
+import { asUsageError, UsageError, type Command } from "./command.js";
 import type { CreateEmbedderOptions } from "../embedder.js";
 import { checkCalibration, type ScoreCalibration } from "../evaluation/score-calibration.js";
 import { parseApiKeyFile, type ApiKeySpec } from "../server/api-key-access.js";
@@ -119,12 +119,7 @@ function readKeyFile(entry: Setting | undefined): (string | ApiKeySpec)[] {
     } catch (error) {
         throw new UsageError(`Cannot read the API key file ${path} (${entry!.from}): ${(error as Error).message}`);
     }
-    let keys: (string | ApiKeySpec)[];
-    try {
-        keys = parseApiKeyFile(content, path);
-    } catch (error) {
-        throw new UsageError((error as Error).message);
-    }
+    const keys = asUsageError(() => parseApiKeyFile(content, path));
     if (keys.length === 0) throw new UsageError(`The API key file ${path} (${entry!.from}) holds no key`);
     return keys;
 }
