@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AbortedError, DeadlineExceededError, DecodeError, DisposedError, InvalidOptionError, QueueFullError } from "../../src/index.js";
 import type { BatchRunner, JobKind } from "../../src/scheduler/batch-runner.js";
 import { BatchScheduler, type SchedulerLimits } from "../../src/scheduler/batch-scheduler.js";
@@ -247,17 +247,25 @@ describe("BatchScheduler", () => {
         expect(scheduler.stats().tokensPerSecond).toBeGreaterThan(0);
     });
 
-    it("refuses at once a call that cannot finish within its timeoutMs at the recent rate (interactive calls count only interactive work ahead)", async () => {
-        vi.useFakeTimers({ toFake: ["performance"] });
-        try {
+    describe("deadlines (a fake performance clock: batch durations are what the test says)", () => {
+        beforeEach(() => vi.useFakeTimers({ toFake: ["performance"] }));
+        afterEach(() => vi.useRealTimers());
+
+        /** A scheduler whose first batch, one call of `tokens`, took 1000 ms. */
+        async function afterOneBatch(tokens: number, timeoutMs?: number) {
             const runner = new ManualRunner();
             const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
-            // No rate measured yet: nothing is refused for its deadline.
-            const first = scheduler.submit({ kind: "embed", sequences: [seq(1, 100)], priority: "bulk", timeoutMs: 1 });
+            const first = scheduler.submit({ kind: "embed", sequences: [seq(1, tokens)], priority: "bulk", ...(timeoutMs === undefined ? {} : { timeoutMs }) });
             await tick();
             vi.advanceTimersByTime(1000);
             runner.batches[0]!.finish();
-            await first; // 100 tokens in 1000 ms: 100 tokens/s
+            await first;
+            return { runner, scheduler };
+        }
+
+        it("refuses at once a call that cannot finish within its timeoutMs at the recent rate (interactive calls count only interactive work ahead)", async () => {
+            // No rate measured yet: the first call is not refused for its deadline of 1 ms.
+            const { runner, scheduler } = await afterOneBatch(100, 1); // 100 tokens in 1000 ms: 100 tokens/s
             const queued = [2, 3, 4].map((id) => scheduler.submit({ kind: "embed", sequences: [seq(id, 100)], priority: "bulk" }));
             // 300 tokens wait: a bulk call of 100 needs about 4000 ms.
             const late = scheduler.submit({ kind: "embed", sequences: [seq(9, 100)], priority: "bulk", timeoutMs: 3000 });
@@ -272,21 +280,10 @@ describe("BatchScheduler", () => {
             await Promise.all([...queued, inTime, interactive]);
             // Accepted with 200 bulk tokens still queued, it ran before all of them.
             expect(runner.batches.map((_, n) => runner.ids(n))).toEqual([[1], [2], [11], [3], [4], [10]]);
-        } finally {
-            vi.useRealTimers();
-        }
-    });
+        });
 
-    it("refuses a call that would make a waiting call miss its deadline, and accepts it once that call has room", async () => {
-        vi.useFakeTimers({ toFake: ["performance"] });
-        try {
-            const runner = new ManualRunner();
-            const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
-            const first = scheduler.submit({ kind: "embed", sequences: [seq(1, 100)], priority: "bulk" });
-            await tick();
-            vi.advanceTimersByTime(1000);
-            runner.batches[0]!.finish();
-            await first; // 100 tokens/s
+        it("refuses a call that would make a waiting call miss its deadline, and accepts it once that call has room", async () => {
+            const { runner, scheduler } = await afterOneBatch(100); // 100 tokens/s
             const blocker = scheduler.submit({ kind: "embed", sequences: [seq(2, 100)], priority: "bulk" });
             await tick(); // running: 100 tokens
             const tight = scheduler.submit({ kind: "embed", sequences: [seq(3, 100)], priority: "bulk", timeoutMs: 3000 }); // about 2000 ms, within 75% of 3000
@@ -303,27 +300,14 @@ describe("BatchScheduler", () => {
             await tick();
             runner.batches[3]!.finish();
             expect(Array.from(await later)).toEqual([6, 100]);
-        } finally {
-            vi.useRealTimers();
-        }
-    });
+        });
 
-    it("plans deadlines only with the rate of batches at least half full: small ones are mostly fixed cost", async () => {
-        vi.useFakeTimers({ toFake: ["performance"] });
-        try {
-            const runner = new ManualRunner();
-            const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
-            const small = scheduler.submit({ kind: "embed", sequences: [seq(1, 2)], priority: "interactive" });
-            await tick();
-            vi.advanceTimersByTime(1000);
-            runner.batches[0]!.finish();
-            await small; // 2 tokens/s, if it counted
+        it("plans deadlines only with the rate of batches at least half full: small ones are mostly fixed cost", async () => {
+            const { runner, scheduler } = await afterOneBatch(2); // 2 tokens/s, if it counted
             const large = scheduler.submit({ kind: "embed", sequences: [seq(2, 100)], priority: "interactive", timeoutMs: 10_000 });
             await tick();
             runner.batches[1]!.finish();
             expect(Array.from(await large)).toEqual([2, 100]);
-        } finally {
-            vi.useRealTimers();
-        }
+        });
     });
 });
