@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { openStore, type Durability } from "../src/index.js";
-import { REPO_ROOT } from "./fixtures/qwen3-fixture.js";
+import { REPO_ROOT } from "../test/fixtures/qwen3-fixture.js";
 import { median, otherCpuUse } from "./bench/bench-support.js";
 
 const USAGE = `Usage: npm run bench:durability -- [options]

@@ -14,7 +14,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cosineSimilarity, loadEngineModel, Qwen3EmbeddingError } from "../src/index.js";
-import { ensureFixtureModel, fixturePath, REPO_ROOT } from "./fixtures/qwen3-fixture.js";
+import { ensureFixtureModel, fixturePath, REPO_ROOT } from "../test/fixtures/qwen3-fixture.js";
 import { benchTexts } from "./bench/bench-texts.js";
 import { loadedLlamaLibraries, median, otherCpuUse, startClock } from "./bench/bench-support.js";
 

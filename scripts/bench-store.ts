@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createEmbedder, createSearchIndex, DEFAULT_INSTRUCTION, documentId, openStore } from "../src/index.js";
-import { ensureFixtureModel, REPO_ROOT } from "./fixtures/qwen3-fixture.js";
+import { ensureFixtureModel, REPO_ROOT } from "../test/fixtures/qwen3-fixture.js";
 import { otherCpuUse, percentile } from "./bench/bench-support.js";
 
 const USAGE = `Usage: npm run bench:store -- [options]

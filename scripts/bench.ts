@@ -16,7 +16,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as Library from "../src/index.js";
-import { ensureFixtureModel, REPO_ROOT } from "./fixtures/qwen3-fixture.js";
+import { ensureFixtureModel, REPO_ROOT } from "../test/fixtures/qwen3-fixture.js";
 import { benchTexts } from "./bench/bench-texts.js";
 import { loadedLlamaLibraries, median, otherCpuUse, pairedRatio, peakRssMb, percentile, startClock } from "./bench/bench-support.js";
 

@@ -6,7 +6,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createEmbedder, createReranker } from "../src/index.js";
-import { REPO_ROOT, ensureFixtureModel } from "./fixtures/qwen3-fixture.js";
+import { REPO_ROOT, ensureFixtureModel } from "../test/fixtures/qwen3-fixture.js";
 
 const query = "What is the capital of China?";
 const documents = ["The capital of China is Beijing.", "Gravity is a force that attracts two bodies towards each other.", "北京是中华人民共和国的首都。"];

@@ -14,7 +14,7 @@
  */
 import { cpus, platform, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
-import { ensureFixtureModel } from "./fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../test/fixtures/qwen3-fixture.js";
 import { runMixedScenario, MIXED_DEFAULTS, type MixedScenarioOptions } from "./load-test/mixed-scenario.js";
 import {
     freePort, LOOPBACK, mib, positiveInteger, runAutocannon, spawnServer, stopServer, waitForHealth, type AutocannonRequest, type AutocannonResult,

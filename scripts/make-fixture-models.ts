@@ -1,5 +1,5 @@
 /**
- * Creates the synthetic Qwen3 GGUF fixture models used by the tests (see scripts/fixtures/qwen3-fixture.ts).
+ * Creates the synthetic Qwen3 GGUF fixture models used by the tests (see test/fixtures/qwen3-fixture.ts).
  *
  *   tsx scripts/make-fixture-models.ts [--size tiny|0.6b|all] [--seed N] [--force]
  *
@@ -16,7 +16,7 @@ import {
   writeFixtureModel,
   type FixtureSize,
   type FixtureSpec,
-} from "./fixtures/qwen3-fixture.js";
+} from "../test/fixtures/qwen3-fixture.js";
 
 const USAGE = `Usage: tsx scripts/make-fixture-models.ts [--size tiny|0.6b|all] [--seed N] [--force]
 

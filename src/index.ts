@@ -1,7 +1,7 @@
 // Facade: the Qwen3 contract.
-export { createEmbedder, Embedder, type CreateEmbedderOptions, type EmbedOptions, type EmbeddingResult, type SingleEmbeddingResult, type EmbeddingVector } from "./embedder.js";
-export { createReranker, Reranker, type CreateRerankerOptions, type RerankOptions, type RerankResult, type RerankResultItem, type ScorePair } from "./reranker.js";
-export type { FacadeModelOptions } from "./facade-model.js";
+export { createEmbedder, Embedder, type CreateEmbedderOptions, type EmbedOptions, type EmbeddingResult, type SingleEmbeddingResult, type EmbeddingVector } from "./facade/embedder.js";
+export { createReranker, Reranker, type CreateRerankerOptions, type RerankOptions, type RerankResult, type RerankResultItem, type ScorePair } from "./facade/reranker.js";
+export type { FacadeModelOptions } from "./facade/facade-model.js";
 export { TASK_INSTRUCTIONS, TASK_NAMES, DEFAULT_INSTRUCTION, type TaskName } from "./format/task-instructions.js";
 export { formatQuery, END_OF_TEXT_TOKEN } from "./format/embedding-input.js";
 export { RERANK_PREFIX, RERANK_SUFFIX, formatRerankBody } from "./format/rerank-prompt.js";
@@ -35,7 +35,7 @@ export {
     DeadlineExceededError,
     WorkerError,
     type ErrorCode,
-} from "./errors.js";
+} from "./internal/errors.js";
 
 // HTTP server (fastify is loaded on the first createServer / startServer call).
 export { createServer, startServer, type Qwen3Server, type RunningServer } from "./server/server-entry.js";

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
-import { REPO_ROOT } from "../fixtures/qwen3-fixture.js";
+import { REPO_ROOT } from "../../test/fixtures/qwen3-fixture.js";
 
 /** Only this address is ever used: the load test never leaves the machine. */
 export const LOOPBACK = "127.0.0.1";

@@ -1,7 +1,7 @@
-import { InvalidOptionError } from "../errors.js";
-import type { Reranker } from "../reranker.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import type { Reranker } from "../facade/reranker.js";
 import { VectorStore } from "../store/vector-store.js";
-import { describeValue } from "../validation.js";
+import { describeValue } from "../internal/validation.js";
 
 /** Accepts a VectorStore from `openStore`. */
 export function checkStore(value: unknown, name = "store"): VectorStore {

@@ -1,4 +1,4 @@
-import { checkAbortSignal, checkInteger } from "../validation.js";
+import { checkAbortSignal, checkInteger } from "../internal/validation.js";
 /** The signal and time limit of one model call, validated; absent ones left out (they are spread into options). */
 export interface CallLimits {
     signal?: AbortSignal;

@@ -1,8 +1,8 @@
-import { AbortedError, InvalidOptionError } from "../errors.js";
+import { AbortedError, InvalidOptionError } from "../internal/errors.js";
 import { checkItemId, checkItemText, checkMetadata, type Metadata } from "../store/item-validation.js";
 import { sha256Hex } from "../store/vector-text.js";
 import type { VectorStore } from "../store/vector-store.js";
-import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, describeValue, isPlainObject } from "../validation.js";
+import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, describeValue, isPlainObject } from "../internal/validation.js";
 import { checkOptionalFunction } from "./application-options.js";
 import type { EmbeddingCache } from "./embedding-cache.js";
 

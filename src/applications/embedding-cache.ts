@@ -1,8 +1,8 @@
-import type { Embedder } from "../embedder.js";
-import { InvalidOptionError } from "../errors.js";
+import type { Embedder } from "../facade/embedder.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { sha256Hex } from "../store/vector-text.js";
-import { checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "../validation.js";
+import { checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "../internal/validation.js";
 import { checkStore } from "./application-options.js";
 import { callLimits, type CallLimits } from "./call-limits.js";
 import { modelFingerprint } from "./model-fingerprint.js";

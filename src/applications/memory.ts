@@ -1,12 +1,12 @@
-import type { Embedder } from "../embedder.js";
-import { InvalidOptionError } from "../errors.js";
+import type { Embedder } from "../facade/embedder.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { TASK_INSTRUCTIONS } from "../format/task-instructions.js";
-import type { Reranker } from "../reranker.js";
+import type { Reranker } from "../facade/reranker.js";
 import { checkItemId, checkItemText, checkMetadata, checkNamespace, checkUserId, type Metadata } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import { sha256Hex } from "../store/vector-text.js";
 import type { StoredItem, VectorStore } from "../store/vector-store.js";
-import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
+import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 import { checkOptionalReranker, checkStore } from "./application-options.js";
 import { callLimits } from "./call-limits.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { ModelFileError } from "../errors.js";
+import { ModelFileError } from "../internal/errors.js";
 
 /** Bytes read from the start of the file: the GGUF header (metadata, vocabulary, tensor table) and the first weights. */
 const HEAD_BYTES = 8 << 20;

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { checkString, describeValue } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { checkString, describeValue } from "../internal/validation.js";
 import type { EmbeddingCache } from "./embedding-cache.js";
 
 /** A search query (or a preference written as text) must say something: a string with a non-whitespace character. */

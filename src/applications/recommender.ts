@@ -1,9 +1,9 @@
-import type { Embedder } from "../embedder.js";
-import { InvalidOptionError } from "../errors.js";
+import type { Embedder } from "../facade/embedder.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { checkItemId, checkItemText, checkMetadata, checkNamespace, type Metadata } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { VectorStore } from "../store/vector-store.js";
-import { checkAbortSignal, checkInteger, checkOneOf, checkOptionsObject, checkString, describeValue, isPlainObject } from "../validation.js";
+import { checkAbortSignal, checkInteger, checkOneOf, checkOptionsObject, checkString, describeValue, isPlainObject } from "../internal/validation.js";
 import { checkStore, checkUnitInterval } from "./application-options.js";
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexResult } from "./document-indexer.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";

@@ -1,4 +1,4 @@
-import type { Reranker } from "../reranker.js";
+import type { Reranker } from "../facade/reranker.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { SearchHit, VectorStore } from "../store/vector-store.js";
 import type { CallLimits } from "./call-limits.js";

@@ -1,11 +1,11 @@
-import type { Embedder } from "../embedder.js";
-import { InvalidOptionError } from "../errors.js";
+import type { Embedder } from "../facade/embedder.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { DEFAULT_INSTRUCTION } from "../format/task-instructions.js";
-import type { Reranker } from "../reranker.js";
+import type { Reranker } from "../facade/reranker.js";
 import { checkItemId, checkNamespace, checkUserId, type Metadata } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { StoredItem, VectorStore } from "../store/vector-store.js";
-import { checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray } from "../validation.js";
+import { checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray } from "../internal/validation.js";
 import { checkOptionalReranker, checkStore } from "./application-options.js";
 import { callLimits } from "./call-limits.js";
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexResult } from "./document-indexer.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { ParseArgsConfig } from "node:util";
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 
 /** One CLI subcommand: parsed with node:util parseArgs (strict), run with the parsed values. */
 export interface Command {

@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { UsageError, optionalInteger, requireString, writeLine, type Command } from "./command.js";
-import { createEmbedder, type Embedder } from "../embedder.js";
-import { createReranker, type Reranker } from "../reranker.js";
+import { createEmbedder, type Embedder } from "../facade/embedder.js";
+import { createReranker, type Reranker } from "../facade/reranker.js";
 import { loadBeirDataset } from "../evaluation/beir-dataset.js";
 import { MTEB_RETRIEVAL_INSTRUCTIONS, findMtebTask, retrievalInstruction } from "../evaluation/mteb-task-instructions.js";
 import { toMtebResult } from "../evaluation/mteb-result.js";

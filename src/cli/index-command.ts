@@ -4,14 +4,14 @@ import { extname, join, relative, resolve } from "node:path";
 import { findUnchangedDocuments, prepareDocuments, type IndexDocument, type IndexProgress } from "../applications/document-indexer.js";
 import { modelFingerprint } from "../applications/model-fingerprint.js";
 import { createSearchIndex } from "../applications/search-index.js";
-import { createEmbedder } from "../embedder.js";
+import { createEmbedder } from "../facade/embedder.js";
 import { inspectGguf } from "../models/gguf-inspection.js";
 import { resolveModelPath } from "../models/model-location.js";
 import { DURABILITIES, type Durability } from "../store/pglite-driver.js";
 import { defaultDatabase } from "../store/store-location.js";
 import { openStore } from "../store/vector-store.js";
 import { checkItemId, checkMetadata } from "../store/item-validation.js";
-import { isPlainObject } from "../validation.js";
+import { isPlainObject } from "../internal/validation.js";
 import { asUsageError, requireString, UsageError, writeLine, type Command } from "./command.js";
 
 /** Files taken from a directory: texts one per line, or JSONL objects. */

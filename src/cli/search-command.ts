@@ -1,6 +1,6 @@
 import { createSearchIndex } from "../applications/search-index.js";
-import { createEmbedder } from "../embedder.js";
-import { createReranker, type Reranker } from "../reranker.js";
+import { createEmbedder } from "../facade/embedder.js";
+import { createReranker, type Reranker } from "../facade/reranker.js";
 import { compileMetadataFilter, type MetadataFilter } from "../store/metadata-filter.js";
 import { openStore } from "../store/vector-store.js";
 import { asUsageError, requireString, UsageError, writeLine, type Command } from "./command.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { asUsageError, UsageError, type Command } from "./command.js";
-import type { CreateEmbedderOptions } from "../embedder.js";
+import type { CreateEmbedderOptions } from "../facade/embedder.js";
 import { checkCalibration, type ScoreCalibration } from "../evaluation/score-calibration.js";
 import { parseApiKeyFile, type ApiKeySpec } from "../server/api-key-access.js";
 import { startServer } from "../server/server-entry.js";

@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { CommandFailure, UsageError, optionalInteger, requireString, type Command } from "./command.js";
-import { createEmbedder, type Embedder } from "../embedder.js";
-import { createReranker, type Reranker } from "../reranker.js";
+import { createEmbedder, type Embedder } from "../facade/embedder.js";
+import { createReranker, type Reranker } from "../facade/reranker.js";
 import { ReferenceRequestError } from "../evaluation/json-http-client.js";
 import { readProbeFiles } from "../evaluation/probe-input.js";
 import { builtInProbeSet } from "../evaluation/probe-sets.js";

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
-import { AbortedError, ContextTooSmallError, DisposedError, InvalidOptionError } from "../errors.js";
-import { checkAbortSignal, checkBoolean, checkInteger, checkOneOf, checkOptionsObject } from "../validation.js";
+import { AbortedError, ContextTooSmallError, DisposedError, InvalidOptionError } from "../internal/errors.js";
+import { checkAbortSignal, checkBoolean, checkInteger, checkOneOf, checkOptionsObject } from "../internal/validation.js";
 import type { EngineModel } from "./engine-model.js";
 import type { NativeContext, NativeContextInfo, NativeModel } from "./native-addon.js";
 import { callNative } from "./native-errors.js";

@@ -1,6 +1,6 @@
-import { ModelFileError, DisposedError } from "../errors.js";
+import { ModelFileError, DisposedError } from "../internal/errors.js";
 import { inspectGguf, type GgufInspection } from "../models/gguf-inspection.js";
-import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString } from "../validation.js";
+import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString } from "../internal/validation.js";
 import { createEngineContext, type EngineContext, type EngineContextOptions } from "./engine-context.js";
 import { bindLlamaLibrary, type GpuOption, type LlamaLibrary } from "./llama-library.js";
 import { callNative } from "./native-errors.js";

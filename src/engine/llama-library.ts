@@ -1,5 +1,5 @@
-import { NativeLoadError } from "../errors.js";
-import { runInShortLivedThread } from "../short-lived-thread.js";
+import { NativeLoadError } from "../internal/errors.js";
+import { runInShortLivedThread } from "../internal/short-lived-thread.js";
 import { loadNativeAddon } from "./native-addon.js";
 
 /** Which llama.cpp backend build to bind: node-llama-cpp picks the best available for "auto". */

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NativeLoadError } from "../errors.js";
+import { NativeLoadError } from "../internal/errors.js";
 
 /** The shape of build/Release/qwen3_embedding.node (native/addon.cc). */
 export interface NativeAddon {

@@ -1,4 +1,4 @@
-import { Qwen3EmbeddingError } from "../errors.js";
+import { Qwen3EmbeddingError } from "../internal/errors.js";
 
 const NATIVE_CODES: Record<string, string> = {
     ERR_MODEL_LOAD: "ERR_MODEL_FILE",

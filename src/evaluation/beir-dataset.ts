@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { isRecord } from "./json-lines.js";
 
 export interface BeirDocument {

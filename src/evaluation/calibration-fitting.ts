@@ -1,5 +1,6 @@
-import { InvalidOptionError } from "../errors.js";
-import { fitIsotonic, interpolateKnots } from "./isotonic-regression.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { fitIsotonic } from "./isotonic-regression.js";
+import { interpolateKnots } from "../facade/score-map.js";
 import { kendallTau, pearson, spearman } from "./rank-correlation.js";
 import { CALIBRATION_TYPE, type ScoreCalibration, type ScoreErrorStatistics } from "./score-calibration.js";
 

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { cosineSimilarity } from "../format/vector-math.js";
 import { summarize, type Summary } from "./descriptive-statistics.js";
 

@@ -1,10 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-
-/** A non-decreasing piecewise-linear function through its knots: x strictly increasing, y non-decreasing. */
-export interface MonotoneKnots {
-    x: number[];
-    y: number[];
-}
+import { InvalidOptionError } from "../internal/errors.js";
+import type { MonotoneKnots } from "../facade/score-map.js";
 
 interface Block {
     xMin: number;
@@ -54,22 +49,4 @@ export function fitIsotonic(x: readonly number[], y: readonly number[]): Monoton
         return !(knots[index - 1]![1] === value && knots[index + 1]![1] === value);
     });
     return { x: kept.map(([position]) => position), y: kept.map(([, value]) => value) };
-}
-
-/** The value of the piecewise-linear map at `value`: linear between knots, the end values outside them. */
-export function interpolateKnots(knots: MonotoneKnots, value: number): number {
-    const { x, y } = knots;
-    const last = x.length - 1;
-    if (value <= x[0]!) return y[0]!;
-    if (value >= x[last]!) return y[last]!;
-    if (Number.isNaN(value)) return NaN;
-    let low = 0;
-    let high = last;
-    while (high - low > 1) {
-        const middle = (low + high) >> 1;
-        if (x[middle]! <= value) low = middle;
-        else high = middle;
-    }
-    const t = (value - x[low]!) / (x[high]! - x[low]!);
-    return y[low]! + t * (y[high]! - y[low]!);
 }

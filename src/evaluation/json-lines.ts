@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 
 /** One parsed line of a JSONL file and its 1-based line number (for messages naming `path:line`). */
 export interface JsonLine {

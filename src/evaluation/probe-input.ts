@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { DEFAULT_INSTRUCTION } from "../format/task-instructions.js";
 import { isRecord, parseJsonLines, parsePlainLines, readTextFile } from "./json-lines.js";
 import type { ProbeSet, RerankProbe } from "./reference-data.js";

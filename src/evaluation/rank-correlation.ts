@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 
 function checkPaired(x: readonly number[], y: readonly number[]): void {
     if (x.length !== y.length) throw new InvalidOptionError(`Cannot correlate lists of different lengths: ${x.length} and ${y.length}`);

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { isRecord, parseJsonLines, readTextFile } from "./json-lines.js";
 import type { ReferenceData, ReferenceEmbedding, ReferenceRerank } from "./reference-data.js";
 

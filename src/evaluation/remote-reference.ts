@@ -1,6 +1,6 @@
 import { formatQuery } from "../format/embedding-input.js";
-import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
-import { InvalidOptionError } from "../errors.js";
+import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { ReferenceRequestError, postJson, type JsonRequestOptions } from "./json-http-client.js";
 import { isRecord } from "./json-lines.js";
 import { ProgressBar, type ProgressStream } from "./progress-bar.js";

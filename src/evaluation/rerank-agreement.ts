@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { meanOfFinite, summarize, type Summary } from "./descriptive-statistics.js";
 import { excerpt } from "./embedding-agreement.js";
 import { kendallTau, pearson, spearman } from "./rank-correlation.js";

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 import type { BeirDataset } from "./beir-dataset.js";
 import { meanOfFinite } from "./descriptive-statistics.js";
 import { ProgressBar, type ProgressStream } from "./progress-bar.js";

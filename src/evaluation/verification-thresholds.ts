@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { describeValue } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { describeValue } from "../internal/validation.js";
 import type { EmbeddingAgreement } from "./embedding-agreement.js";
 import type { RerankAgreement } from "./rerank-agreement.js";
 

@@ -1,10 +1,10 @@
-import { InvalidOptionError } from "../errors.js";
-import type { EmbedOptions, EmbeddingResult } from "../embedder.js";
-import type { RerankOptions, ScorePair } from "../reranker.js";
-import { checkBoolean, checkInteger, checkOptionsObject, describeValue } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import type { EmbedOptions, EmbeddingResult } from "../facade/embedder.js";
+import type { RerankOptions, ScorePair } from "../facade/reranker.js";
+import { checkBoolean, checkInteger, checkOptionsObject, describeValue } from "../internal/validation.js";
 import { fitCalibration, type CalibrationFit } from "./calibration-fitting.js";
 import { compareEmbeddings, type EmbeddingAgreement } from "./embedding-agreement.js";
-import { interpolateKnots, type MonotoneKnots } from "./isotonic-regression.js";
+import { interpolateKnots, type MonotoneKnots } from "../facade/score-map.js";
 import { ProgressBar, type ProgressStream } from "./progress-bar.js";
 import type { ReferenceData } from "./reference-data.js";
 import { compareRerankScores, type RerankAgreement } from "./rerank-agreement.js";

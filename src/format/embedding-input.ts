@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { checkOneOf, describeValue } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { checkOneOf, describeValue } from "../internal/validation.js";
 
 /**
  * `<|endoftext|>`: the token Qwen3 Embedding pools from. The Hugging Face embedding tokenizer appends it in its

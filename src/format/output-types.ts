@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { checkOneOf } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { checkOneOf } from "../internal/validation.js";
 
 /**
  * How an embedding is returned, with the names and byte layouts of sentence-transformers' `quantize_embeddings`:

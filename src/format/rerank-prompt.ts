@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 
 /**
  * The Qwen3 Reranker prompt, as in the official code: tokens(prefix, special tokens parsed) + tokens(body as ONE

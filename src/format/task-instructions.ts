@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { checkOneOf, checkString } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { checkOneOf, checkString } from "../internal/validation.js";
 
 /**
  * The instruction each named task puts in front of a query (`Instruct: {instruction}\nQuery:{query}`) and, for the

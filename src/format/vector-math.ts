@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { checkInteger } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { checkInteger } from "../internal/validation.js";
 
 // Sums of squares and products are accumulated in float64, whatever the input array type.
 

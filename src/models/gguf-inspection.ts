@@ -1,7 +1,7 @@
 import { open, stat } from "node:fs/promises";
 import type { GGUFParseOutput } from "@huggingface/gguf";
-import { ModelFileError, UnsupportedModelError } from "../errors.js";
-import { runInShortLivedThread } from "../short-lived-thread.js";
+import { ModelFileError, UnsupportedModelError } from "../internal/errors.js";
+import { runInShortLivedThread } from "../internal/short-lived-thread.js";
 import { GGML_TYPE_SIZES } from "./ggml-type-sizes.js";
 
 export type PoolingType = "none" | "mean" | "cls" | "last" | "rank" | "unspecified";

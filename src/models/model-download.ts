@@ -4,8 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { AbortedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../errors.js";
-import { checkAbortSignal, checkOptionsObject, checkString, describeValue } from "../validation.js";
+import { AbortedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../internal/errors.js";
+import { checkAbortSignal, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 import { inspectGguf, type GgufInspection } from "./gguf-inspection.js";
 import { classifyModel, type ModelKind } from "./model-kind.js";
 import { PARTIAL_DOWNLOAD_SUFFIX, locatePulledModel, pullCommand, type PulledModelLocation } from "./model-location.js";

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { UnsupportedModelError } from "../errors.js";
+import { UnsupportedModelError } from "../internal/errors.js";
 import type { GgufInspection } from "./gguf-inspection.js";
 
 export type ModelKind = "embedding" | "reranker";

@@ -6,8 +6,8 @@ import { existsSync, statSync, type Stats } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { InvalidOptionError, ModelFileError } from "../errors.js";
-import { checkOptionsObject, checkString } from "../validation.js";
+import { InvalidOptionError, ModelFileError } from "../internal/errors.js";
+import { checkOptionsObject, checkString } from "../internal/validation.js";
 import {
     defaultManifestPath,
     findModel,

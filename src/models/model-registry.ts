@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { InvalidOptionError, ModelFileError } from "../errors.js";
-import { checkString } from "../validation.js";
+import { InvalidOptionError, ModelFileError } from "../internal/errors.js";
+import { checkString } from "../internal/validation.js";
 
 export type RegistryModelKind = "embedding" | "reranker";
 

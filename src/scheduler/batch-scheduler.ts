@@ -1,5 +1,5 @@
-import { AbortedError, DeadlineExceededError, DisposedError, InvalidOptionError, QueueFullError } from "../errors.js";
-import type { BatchRunner, JobKind } from "./batch-runner.js";
+import { AbortedError, DeadlineExceededError, DisposedError, InvalidOptionError, QueueFullError } from "../internal/errors.js";
+import type { BatchRunner, JobKind } from "../runtime/batch-runner.js";
 
 /** "interactive" calls (queries, reranking) are batched ahead of "bulk" ones (documents being indexed). */
 export type Priority = "interactive" | "bulk";

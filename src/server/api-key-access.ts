@@ -1,6 +1,6 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { checkNamespace, checkUserId } from "../store/item-validation.js";
-import { checkBoolean, checkOptionsObject, checkString, describeValue } from "../validation.js";
+import { checkBoolean, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 
 /**
  * One API key and what it may reach. A plain string key (`"sk-..."`) is an admin key, as every key was before scopes

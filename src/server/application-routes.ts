@@ -3,12 +3,12 @@ import { createMemory, type Memory, type MemoryItem } from "../applications/memo
 import { createSearchIndex, type SearchIndex } from "../applications/search-index.js";
 import { checkEmbedder } from "../applications/embedding-cache.js";
 import { checkOptionalReranker, checkStore } from "../applications/application-options.js";
-import type { Embedder } from "../embedder.js";
-import type { Reranker } from "../reranker.js";
+import type { Embedder } from "../facade/embedder.js";
+import type { Reranker } from "../facade/reranker.js";
 import { checkItemId, checkNamespace, checkUserId } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
 import type { VectorStore } from "../store/vector-store.js";
-import { checkBoolean, checkOptionsObject } from "../validation.js";
+import { checkBoolean, checkOptionsObject } from "../internal/validation.js";
 import { KeyAccess } from "./api-key-access.js";
 import { forbidden, HttpError, toHttpError, withFieldNames } from "./error-responses.js";
 

@@ -18,8 +18,8 @@ import { KeyAccess } from "./api-key-access.js";
 import { answerClientError } from "./client-error-handler.js";
 import { useJsonBodyParser } from "./json-body-parser.js";
 import { PRIVATE_LOG_SERIALIZERS } from "./private-log.js";
-import type { Embedder } from "../embedder.js";
-import type { Reranker } from "../reranker.js";
+import type { Embedder } from "../facade/embedder.js";
+import type { Reranker } from "../facade/reranker.js";
 import { openStore, type VectorStore } from "../store/vector-store.js";
 
 /** An HTTP server for Qwen3 embeddings and reranking, not yet listening nor loaded. */

@@ -1,5 +1,5 @@
 import type { FastifyReply } from "fastify";
-import type { EmbedOptions, EmbeddingResult } from "../embedder.js";
+import type { EmbedOptions, EmbeddingResult } from "../facade/embedder.js";
 import { readEmbeddingInput, readInstructionChoice, readTruncate, type EmbeddingInput } from "./embedding-request.js";
 import type { RequestBody } from "./request-body.js";
 import type { RouteContext } from "./route-context.js";

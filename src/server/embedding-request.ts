@@ -1,6 +1,6 @@
-import type { EmbedOptions } from "../embedder.js";
+import type { EmbedOptions } from "../facade/embedder.js";
 import { DEFAULT_INSTRUCTION, TASK_NAMES, isSymmetricTask, type TaskName } from "../format/task-instructions.js";
-import { describeValue } from "../validation.js";
+import { describeValue } from "../internal/validation.js";
 import { HttpError, invalidField } from "./error-responses.js";
 import type { RequestBody } from "./request-body.js";
 

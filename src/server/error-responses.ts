@@ -1,4 +1,4 @@
-import { InvalidOptionError, Qwen3EmbeddingError } from "../errors.js";
+import { InvalidOptionError, Qwen3EmbeddingError } from "../internal/errors.js";
 import { StoreError } from "../store/store-error.js";
 
 /** The `type` of an OpenAI-shaped error body. */

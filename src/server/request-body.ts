@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { checkBoolean, checkInteger, checkOneOf, checkString, describeValue } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { checkBoolean, checkInteger, checkOneOf, checkString, describeValue } from "../internal/validation.js";
 import { HttpError, invalidField } from "./error-responses.js";
 
 /**

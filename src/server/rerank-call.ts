@@ -1,6 +1,6 @@
 import type { FastifyReply } from "fastify";
-import type { RerankOptions, RerankResult } from "../reranker.js";
-import { describeValue } from "../validation.js";
+import type { RerankOptions, RerankResult } from "../facade/reranker.js";
+import { describeValue } from "../internal/validation.js";
 import { HttpError, invalidField, withFieldNames } from "./error-responses.js";
 import type { RequestBody } from "./request-body.js";
 import type { RouteContext } from "./route-context.js";

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { LoadEngineModelOptions } from "../engine/engine-model.js";
-import { createEmbedder, type CreateEmbedderOptions } from "../embedder.js";
-import { createReranker } from "../reranker.js";
+import { createEmbedder, type CreateEmbedderOptions } from "../facade/embedder.js";
+import { createReranker } from "../facade/reranker.js";
 import { HttpError } from "./error-responses.js";
 import { modelNames, type ModelNames, type ServedKind } from "./model-names.js";
 import type { ServerMetrics } from "./server-metrics.js";

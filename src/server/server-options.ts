@@ -1,8 +1,8 @@
-import type { CreateEmbedderOptions, Embedder } from "../embedder.js";
-import { InvalidOptionError } from "../errors.js";
-import type { CreateRerankerOptions, Reranker } from "../reranker.js";
+import type { CreateEmbedderOptions, Embedder } from "../facade/embedder.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import type { CreateRerankerOptions, Reranker } from "../facade/reranker.js";
 import { resolveApiKeys, type ApiKeySpec, type ResolvedApiKey } from "./api-key-access.js";
-import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, checkStringArray, describeValue } from "../validation.js";
+import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, checkStringArray, describeValue } from "../internal/validation.js";
 
 /** What the server uses of an embedder: the facade's Embedder, or any object with these members. */
 export type ServedEmbedder = Pick<Embedder, "modelPath" | "dimensions" | "contextSize" | "embed" | "dispose">;

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { describeValue, isPlainObject, optionRoot } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { describeValue, isPlainObject, optionRoot } from "../internal/validation.js";
 import { unpairedSurrogateIndex, wellFormed } from "./vector-text.js";
 
 /** JSON metadata stored with an item: a plain object of JSON values. */

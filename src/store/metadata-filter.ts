@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "../errors.js";
-import { describeValue, isPlainObject } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { describeValue, isPlainObject } from "../internal/validation.js";
 import { checkWellFormed } from "./item-validation.js";
 import type { SqlParameter } from "./sql-driver.js";
 

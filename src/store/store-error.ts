@@ -1,4 +1,4 @@
-import { Qwen3EmbeddingError } from "../errors.js";
+import { Qwen3EmbeddingError } from "../internal/errors.js";
 
 /** Why a store operation failed, for callers that branch on it (an HTTP server maps them to status codes). */
 export type StoreErrorReason =

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { InvalidOptionError } from "../errors.js";
-import { describeValue } from "../validation.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { describeValue } from "../internal/validation.js";
 
 /** Environment variable naming the default database: a directory or a postgres:// URL. */
 export const DATABASE_ENV = "QWEN3_EMBEDDING_DATABASE";

@@ -1,7 +1,7 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError } from "../internal/errors.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, describeValue } from "../validation.js";
+import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 import {
     checkEmbedding,
     checkItemId,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, createReranker, createSearchIndex, registerApplicationRoutes, type Embedder, type Reranker, type VectorStore } from "../../src/index.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { startBackend, temporaryDirectory } from "./support/store-backends.js";
 
 let embedder: Embedder;

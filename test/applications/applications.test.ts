@@ -27,7 +27,7 @@ import {
     type Reranker,
     type VectorStore,
 } from "../../src/index.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTestCorpus } from "../support/corpus.js";
 import { BACKENDS, cosine, startBackend, temporaryDirectory, type StoreBackend } from "./support/store-backends.js";
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, createReranker, createSearchIndex, documentId, openStore } from "../../src/index.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { newStoreDirectory, temporaryDirectory } from "./support/store-backends.js";
 import { runCli } from "../support/run-cli.js";
 

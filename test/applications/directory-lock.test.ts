@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSy
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../scripts/fixtures/qwen3-fixture.js";
+import { REPO_ROOT } from "../fixtures/qwen3-fixture.js";
 import { DirectoryLock } from "../../src/store/directory-lock.js";
 import { startLineChild } from "./support/line-child.js";
 import { temporaryDirectory } from "./support/store-backends.js";

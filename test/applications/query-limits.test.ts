@@ -21,7 +21,7 @@ import {
     type Embedder,
     type VectorStore,
 } from "../../src/index.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { referenceTokenize } from "../support/hf-tokenizer.js";
 import { startBackend, temporaryDirectory, type StoreBackend } from "./support/store-backends.js";
 

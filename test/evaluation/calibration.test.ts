@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidOptionError, createReranker, type Reranker } from "../../src/index.js";
 import { errorStatistics, fitCalibration } from "../../src/evaluation/calibration-fitting.js";
-import { fitIsotonic, interpolateKnots } from "../../src/evaluation/isotonic-regression.js";
+import { fitIsotonic } from "../../src/evaluation/isotonic-regression.js";
+import { interpolateKnots } from "../../src/facade/score-map.js";
 import { builtInProbeSet } from "../../src/evaluation/probe-sets.js";
 import type { ReferenceData } from "../../src/evaluation/reference-data.js";
 import { CALIBRATION_TYPE, applyCalibration, calibrateReranker, loadCalibration, saveCalibration, type ScoreCalibration } from "../../src/evaluation/score-calibration.js";
 import { verifyAgainstReference, type VerificationReport } from "../../src/evaluation/verification.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { expectInvalidOption } from "../format/expect-invalid-option.js";
 
 const map = (x: number[], y: number[]): ScoreCalibration => ({ type: CALIBRATION_TYPE, version: 1, method: "isotonic", x, y });

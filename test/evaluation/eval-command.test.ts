@@ -6,7 +6,7 @@ import { createEmbedder, createReranker } from "../../src/index.js";
 import { loadBeirDataset } from "../../src/evaluation/beir-dataset.js";
 import { MTEB_RETRIEVAL_INSTRUCTIONS } from "../../src/evaluation/mteb-task-instructions.js";
 import { evaluateRetrieval } from "../../src/evaluation/retrieval-evaluation.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { runCli } from "../support/run-cli.js";
 
 const cli = (args: string[]) => runCli(args);

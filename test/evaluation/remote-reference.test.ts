@@ -13,7 +13,7 @@ import { readReferenceFile } from "../../src/evaluation/reference-file.js";
 import { collectRemoteReference, parseEmbeddingsResponse, parseRerankResponse, referenceEndpoints } from "../../src/evaluation/remote-reference.js";
 import { verifyAgainstReference } from "../../src/evaluation/verification.js";
 import { runCli } from "../support/run-cli.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { expectInvalidOption } from "../format/expect-invalid-option.js";
 
 const API_KEY = "test-key-123";

@@ -8,7 +8,7 @@ import type { ReferenceData } from "../../src/evaluation/reference-data.js";
 import { readReferenceFile, writeReferenceFile } from "../../src/evaluation/reference-file.js";
 import { loadCalibration } from "../../src/evaluation/score-calibration.js";
 import { verifyAgainstReference } from "../../src/evaluation/verification.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { oracleReference } from "./oracle-reference.js";
 import { runCli } from "../support/run-cli.js";
 

@@ -8,7 +8,7 @@ import { createEmbedder, createReranker, startServer, type Embedder, type Rerank
 import { builtInProbeSet } from "../../src/evaluation/probe-sets.js";
 import { collectRemoteReference } from "../../src/evaluation/remote-reference.js";
 import { verifyAgainstReference } from "../../src/evaluation/verification.js";
-import { REPO_ROOT, ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { REPO_ROOT, ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 
 const API_KEY = "own-server-key";
 let server: RunningServer;

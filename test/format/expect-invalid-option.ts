@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { InvalidOptionError } from "../../src/errors.js";
+import { InvalidOptionError } from "../../src/internal/errors.js";
 
 /** Asserts that `action` throws an InvalidOptionError (code ERR_INVALID_OPTION) with exactly `message`. */
 export function expectInvalidOption(action: () => unknown, message: string): void {

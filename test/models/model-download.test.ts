@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { AbortedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../../src/errors.js";
+import { AbortedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../../src/internal/errors.js";
 import { formatProgress, pullModel, type DownloadProgress } from "../../src/models/model-download.js";
 import { MODELS_DIR_ENV } from "../../src/models/model-location.js";
 import { writeQwen3HeaderFile, type HeaderFlavour } from "./qwen3-header-file.js";

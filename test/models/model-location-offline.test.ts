@@ -30,7 +30,7 @@ vi.mock("../../src/models/model-registry.js", () => {
 });
 
 const { resolveModelPath } = await import("../../src/models/model-location.js");
-const { ModelFileError } = await import("../../src/errors.js");
+const { ModelFileError } = await import("../../src/internal/errors.js");
 
 let dir: string;
 let file: string;

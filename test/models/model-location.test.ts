@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { InvalidOptionError, ModelFileError } from "../../src/errors.js";
+import { InvalidOptionError, ModelFileError } from "../../src/internal/errors.js";
 import {
     MODELS_DIR_ENV,
     defaultModelsDirectory,

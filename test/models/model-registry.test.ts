@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidOptionError, ModelFileError } from "../../src/errors.js";
+import { InvalidOptionError, ModelFileError } from "../../src/internal/errors.js";
 import {
     defaultManifestPath,
     findModel,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { GGML_TYPE_F16, GGML_TYPE_F32, GGML_TYPE_Q8_0, GgufTensorFile, halfToNumber } from "./gguf-tensors.js";
 import { writeMiniGguf } from "./mini-gguf.js";
 import {

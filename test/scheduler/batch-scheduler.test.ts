@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AbortedError, DeadlineExceededError, DecodeError, DisposedError, InvalidOptionError, QueueFullError } from "../../src/index.js";
-import type { BatchRunner, JobKind } from "../../src/scheduler/batch-runner.js";
+import type { BatchRunner, JobKind } from "../../src/runtime/batch-runner.js";
 import { BatchScheduler, type SchedulerLimits } from "../../src/scheduler/batch-scheduler.js";
 
 /** A runner whose batches finish only when the test says so; rows are [first token, length] per sequence. */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../scripts/fixtures/qwen3-fixture.js";
+import { REPO_ROOT } from "../fixtures/qwen3-fixture.js";
 import { fixturePaths, postJson } from "./server-fixture.js";
 
 const CLI = join(REPO_ROOT, "src", "cli", "main.ts");

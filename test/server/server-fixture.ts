@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/index.js";
 
 /** The model options every server test uses, for the server and for the library it is compared with. */

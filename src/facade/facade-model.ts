@@ -1,15 +1,15 @@
-import { batchedSequenceLength, type EngineContextOptions } from "./engine/engine-context.js";
-import { loadInspectedEngineModel, type EngineModel, type LoadEngineModelOptions } from "./engine/engine-model.js";
-import type { NativeContextInfo } from "./engine/native-addon.js";
-import { inspectGguf } from "./models/gguf-inspection.js";
-import { requireModelKind, type ModelClassification, type ModelKind } from "./models/model-kind.js";
-import { resolveModelPath } from "./models/model-location.js";
-import { EnginePool } from "./pool/engine-pool.js";
-import type { BatchRunner } from "./scheduler/batch-runner.js";
-import { BatchScheduler, PRIORITIES, type BatchEvent, type Priority, type SchedulerStats } from "./scheduler/batch-scheduler.js";
-import { ContextRunner } from "./scheduler/context-runner.js";
-import { DisposedError } from "./errors.js";
-import { checkInteger, checkOneOf, checkString } from "./validation.js";
+import { batchedSequenceLength, type EngineContextOptions } from "../engine/engine-context.js";
+import { loadInspectedEngineModel, type EngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
+import type { NativeContextInfo } from "../engine/native-addon.js";
+import { inspectGguf } from "../models/gguf-inspection.js";
+import { requireModelKind, type ModelClassification, type ModelKind } from "../models/model-kind.js";
+import { resolveModelPath } from "../models/model-location.js";
+import { EnginePool } from "../runtime/engine-pool.js";
+import type { BatchRunner } from "../runtime/batch-runner.js";
+import { BatchScheduler, PRIORITIES, type BatchEvent, type Priority, type SchedulerStats } from "../scheduler/batch-scheduler.js";
+import { ContextRunner } from "../runtime/context-runner.js";
+import { DisposedError } from "../internal/errors.js";
+import { checkInteger, checkOneOf, checkString } from "../internal/validation.js";
 
 /** What createEmbedder and createReranker take to find, load and evaluate a model. */
 export interface FacadeModelOptions extends LoadEngineModelOptions {

@@ -4,10 +4,10 @@
  * engine: batching, long sequences across several decodes, output-row mapping, both reranker flavours.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cosineSimilarity, loadEngineModel, type EngineContext, type EngineModel } from "../src/index.js";
-import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
-import { loadQwen3Reference, type Qwen3ReferenceModel } from "./reference/qwen3-reference.js";
-import { loadTestCorpus } from "./support/corpus.js";
+import { cosineSimilarity, loadEngineModel, type EngineContext, type EngineModel } from "../../src/index.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { loadQwen3Reference, type Qwen3ReferenceModel } from "../reference/qwen3-reference.js";
+import { loadTestCorpus } from "../support/corpus.js";
 
 const END_OF_TEXT = 151643;
 const MAX_TOKENS = 3000; // keeps the float64 reference quick; still longer than several physical batches

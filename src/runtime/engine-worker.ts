@@ -7,8 +7,8 @@ import type { EngineContext, EngineContextOptions } from "../engine/engine-conte
 import { loadInspectedEngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
 import type { GgufInspection } from "../models/gguf-inspection.js";
 import type { NativeContextInfo } from "../engine/native-addon.js";
-import { Qwen3EmbeddingError } from "../errors.js";
-import type { JobKind } from "../scheduler/batch-runner.js";
+import { Qwen3EmbeddingError } from "../internal/errors.js";
+import type { JobKind } from "./batch-runner.js";
 import { watchAbortFlag } from "./batch-abort-flag.js";
 
 export interface EngineWorkerData {

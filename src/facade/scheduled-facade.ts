@@ -1,5 +1,5 @@
 import type { FacadeModel } from "./facade-model.js";
-import type { BatchEvent, SchedulerStats } from "./scheduler/batch-scheduler.js";
+import type { BatchEvent, SchedulerStats } from "../scheduler/batch-scheduler.js";
 
 /** What the embedder and the reranker share: their loaded model behind a scheduler, its figures, and closing it. */
 export abstract class ScheduledFacade {

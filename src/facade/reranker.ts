@@ -1,12 +1,12 @@
-import { AbortedError, InvalidOptionError } from "./errors.js";
-import { normalizeInputText } from "./format/input-normalization.js";
-import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, checkRerankMaxTokens, formatRerankBody, formatRerankHead, MIN_RERANK_DOCUMENT_TOKENS, rerankRoomError } from "./format/rerank-prompt.js";
-import { DEFAULT_INSTRUCTION } from "./format/task-instructions.js";
+import { AbortedError, InvalidOptionError } from "../internal/errors.js";
+import { normalizeInputText } from "../format/input-normalization.js";
+import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, checkRerankMaxTokens, formatRerankBody, formatRerankHead, MIN_RERANK_DOCUMENT_TOKENS, rerankRoomError } from "../format/rerank-prompt.js";
+import { DEFAULT_INSTRUCTION } from "../format/task-instructions.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
 import { ScheduledFacade } from "./scheduled-facade.js";
-import { applyCalibration, checkCalibration, type ScoreCalibration } from "./evaluation/score-calibration.js";
-import type { ModelFlavour } from "./models/model-kind.js";
-import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "./validation.js";
+import { applyCalibration, checkCalibration, type ScoreCalibration } from "./score-map.js";
+import type { ModelFlavour } from "../models/model-kind.js";
+import { checkAbortSignal, checkBoolean, checkInteger, checkOptionsObject, checkString, checkStringArray, describeValue } from "../internal/validation.js";
 
 export interface CreateRerankerOptions extends FacadeModelOptions {
     /** Default instruction for every call. Default: the web-search one. */

@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmbedder, createReranker } from "../src/index.js";
-import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
-import { runCli } from "./support/run-cli.js";
+import { createEmbedder, createReranker } from "../../src/index.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { runCli } from "../support/run-cli.js";
 
 const cli = (args: string[], input?: string) => runCli(args, input === undefined ? {} : { input });
 

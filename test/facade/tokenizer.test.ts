@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadEngineModel, type EngineModel } from "../src/index.js";
-import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
-import { referenceTokenize } from "./support/hf-tokenizer.js";
-import { loadTestCorpus } from "./support/corpus.js";
+import { loadEngineModel, type EngineModel } from "../../src/index.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { referenceTokenize } from "../support/hf-tokenizer.js";
+import { loadTestCorpus } from "../support/corpus.js";
 
 const referenceIds = referenceTokenize;
 

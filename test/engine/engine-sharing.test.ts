@@ -1,8 +1,8 @@
 import { Worker } from "node:worker_threads";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadEngineModel } from "../src/index.js";
-import { loadNativeAddon } from "../src/engine/native-addon.js";
-import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
+import { loadEngineModel } from "../../src/index.js";
+import { loadNativeAddon } from "../../src/engine/native-addon.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 
 let path: string;
 beforeAll(async () => {
@@ -24,9 +24,9 @@ describe("model sharing", () => {
             [0, 1].map(
                 () =>
                     new Promise<{ hidden?: number[]; liveWhileHeld?: number; error?: string }>((resolve, reject) => {
-                        const worker = new Worker(new URL("./support/typescript-worker.mjs", import.meta.url), {
+                        const worker = new Worker(new URL("../support/typescript-worker.mjs", import.meta.url), {
                             workerData: {
-                                entry: new URL("./support/embed-in-worker.ts", import.meta.url).href,
+                                entry: new URL("../support/embed-in-worker.ts", import.meta.url).href,
                                 path,
                                 sequence: [9707, 1879, 151643],
                             },

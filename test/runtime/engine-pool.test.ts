@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortedError, cosineSimilarity, createEmbedder, createReranker, InvalidOptionError, WorkerError, type Embedder } from "../../src/index.js";
 import { loadNativeAddon } from "../../src/engine/native-addon.js";
-import { EnginePool } from "../../src/pool/engine-pool.js";
+import { EnginePool } from "../../src/runtime/engine-pool.js";
 import { inspectGguf } from "../../src/models/gguf-inspection.js";
-import { ensureFixtureModel } from "../../scripts/fixtures/qwen3-fixture.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTestCorpus } from "../support/corpus.js";
 
 const texts = loadTestCorpus().map((item) => item.text).filter((text) => text.length < 2500).slice(0, 24);

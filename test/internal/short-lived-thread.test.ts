@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { inspectGguf } from "../src/index.js";
-import { runInShortLivedThread } from "../src/short-lived-thread.js";
-import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
+import { inspectGguf } from "../../src/index.js";
+import { runInShortLivedThread } from "../../src/internal/short-lived-thread.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 
 describe("runInShortLivedThread", () => {
     it("answers with what the function returned, bigints and packages of this one included", async () => {

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidOptionError, RERANK_PREFIX, RERANK_SUFFIX, createReranker, formatRerankBody, type Reranker } from "../src/index.js";
-import { buildFixtureMetadata, buildFixtureTensors, ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
-import { writeGguf } from "../scripts/fixtures/gguf-writer.js";
-import { loadQwen3Reference, type Qwen3ReferenceModel } from "./reference/qwen3-reference.js";
-import { referenceTokenize } from "./support/hf-tokenizer.js";
-import { loadTestCorpus } from "./support/corpus.js";
+import { InvalidOptionError, RERANK_PREFIX, RERANK_SUFFIX, createReranker, formatRerankBody, type Reranker } from "../../src/index.js";
+import { buildFixtureMetadata, buildFixtureTensors, ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { writeGguf } from "../fixtures/gguf-writer.js";
+import { loadQwen3Reference, type Qwen3ReferenceModel } from "../reference/qwen3-reference.js";
+import { referenceTokenize } from "../support/hf-tokenizer.js";
+import { loadTestCorpus } from "../support/corpus.js";
 
 const WEB_SEARCH = "Given a web search query, retrieve relevant passages that answer the query";
 const prefix = referenceTokenize(RERANK_PREFIX);

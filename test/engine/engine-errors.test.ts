@@ -12,11 +12,11 @@ import {
     UnsupportedModelError,
     loadEngineModel,
     type EngineModel,
-} from "../src/index.js";
-import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
-import { kv, writeGguf } from "../scripts/fixtures/gguf-writer.js";
-import { callNative } from "../src/engine/native-errors.js";
-import { loadNativeAddon } from "../src/engine/native-addon.js";
+} from "../../src/index.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { kv, writeGguf } from "../fixtures/gguf-writer.js";
+import { callNative } from "../../src/engine/native-errors.js";
+import { loadNativeAddon } from "../../src/engine/native-addon.js";
 
 let dir: string;
 let embeddingPath: string;

@@ -2,8 +2,8 @@ import { Piscina } from "piscina";
 import type { EngineContextOptions } from "../engine/engine-context.js";
 import type { LoadEngineModelOptions } from "../engine/engine-model.js";
 import type { GgufInspection } from "../models/gguf-inspection.js";
-import { Qwen3EmbeddingError, WorkerError } from "../errors.js";
-import type { BatchRunner, JobKind } from "../scheduler/batch-runner.js";
+import { Qwen3EmbeddingError, WorkerError } from "../internal/errors.js";
+import type { BatchRunner, JobKind } from "./batch-runner.js";
 import { createAbortFlag, raiseAbortFlag } from "./batch-abort-flag.js";
 import type { EngineWorkerData, EngineWorkerFailure, EngineWorkerInfo, EngineWorkerTask } from "./engine-worker.js";
 

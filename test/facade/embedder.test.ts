@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kv, writeGguf } from "../scripts/fixtures/gguf-writer.js";
+import { kv, writeGguf } from "../fixtures/gguf-writer.js";
 import {
     DisposedError,
     InvalidOptionError,
@@ -14,11 +14,11 @@ import {
     formatQuery,
     quantizeEmbedding,
     type Embedder,
-} from "../src/index.js";
-import { ensureFixtureModel } from "../scripts/fixtures/qwen3-fixture.js";
-import { loadQwen3Reference, type Qwen3ReferenceModel } from "./reference/qwen3-reference.js";
-import { referenceTokenize } from "./support/hf-tokenizer.js";
-import { loadTestCorpus } from "./support/corpus.js";
+} from "../../src/index.js";
+import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { loadQwen3Reference, type Qwen3ReferenceModel } from "../reference/qwen3-reference.js";
+import { referenceTokenize } from "../support/hf-tokenizer.js";
+import { loadTestCorpus } from "../support/corpus.js";
 
 const END_OF_TEXT = 151643;
 const WEB_SEARCH = "Given a web search query, retrieve relevant passages that answer the query";

@@ -1,9 +1,9 @@
-import { AbortedError, InvalidOptionError } from "./errors.js";
-import { buildEmbeddingSequence, formatQuery } from "./format/embedding-input.js";
-import { normalizeInputText } from "./format/input-normalization.js";
-import { OUTPUT_TYPES, quantizeEmbedding, type OutputType } from "./format/output-types.js";
-import { DEFAULT_INSTRUCTION, isSymmetricTask, resolveInstruction, type TaskName } from "./format/task-instructions.js";
-import { cosineSimilarity, truncateDimensions } from "./format/vector-math.js";
+import { AbortedError, InvalidOptionError } from "../internal/errors.js";
+import { buildEmbeddingSequence, formatQuery } from "../format/embedding-input.js";
+import { normalizeInputText } from "../format/input-normalization.js";
+import { OUTPUT_TYPES, quantizeEmbedding, type OutputType } from "../format/output-types.js";
+import { DEFAULT_INSTRUCTION, isSymmetricTask, resolveInstruction, type TaskName } from "../format/task-instructions.js";
+import { cosineSimilarity, truncateDimensions } from "../format/vector-math.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
 import { ScheduledFacade } from "./scheduled-facade.js";
 import {
@@ -14,7 +14,7 @@ import {
     checkOptionsObject,
     checkString,
     checkStringArray,
-} from "./validation.js";
+} from "../internal/validation.js";
 
 export interface CreateEmbedderOptions extends FacadeModelOptions {
     /** NFKC, straight quotes and collapsed whitespace on every input before tokenizing. Default false. */

@@ -1,0 +1,69 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+/**
+ * The layers of src/, lowest first (../shared/ARCHITECTURE.md draws them). A module may import from its own layer and
+ * from layers below it, never from one above. src/index.ts, the package's root entry, stands above them all.
+ */
+const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "evaluation", "server", "cli"] as const;
+const ROOT_ENTRY = "index.ts";
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
+
+function sourceFiles(directory: string): string[] {
+    return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+        const path = join(directory, entry.name);
+        if (entry.isDirectory()) return sourceFiles(path);
+        return /\.(ts|mts|mjs)$/.test(entry.name) ? [path] : [];
+    });
+}
+
+/** The layer's rank, or undefined for a file outside every layer folder. */
+function rankOf(file: string): number | undefined {
+    const path = relative(SRC, file).split("\\").join("/");
+    if (path === ROOT_ENTRY) return LAYERS.length;
+    const index = (LAYERS as readonly string[]).indexOf(path.split("/")[0]!);
+    return index === -1 || !path.includes("/") ? undefined : index;
+}
+
+const layerName = (rank: number) => LAYERS[rank] ?? "the root entry";
+
+interface ImportEdge {
+    from: string;
+    specifier: string;
+    target: string;
+}
+
+/** Every relative import of every module in src/: static, re-exports, type-only and dynamic import() alike. */
+function importEdges(): ImportEdge[] {
+    return sourceFiles(SRC).flatMap((file) =>
+        ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles
+            .filter(({ fileName }) => fileName.startsWith("."))
+            .map(({ fileName }) => ({ from: file, specifier: fileName, target: resolve(dirname(file), fileName).replace(/\.js$/, ".ts") })),
+    );
+}
+
+describe("layering of src/", () => {
+    it("every module lives in a layer folder (or is the root entry)", () => {
+        const outside = sourceFiles(SRC).filter((file) => rankOf(file) === undefined).map((file) => relative(SRC, file));
+        expect(outside).toEqual([]);
+    });
+
+    it("no module imports from a layer above its own", () => {
+        const upward = importEdges()
+            .filter(({ from, target }) => rankOf(target)! > rankOf(from)!)
+            .map(({ from, specifier, target }) => `${relative(SRC, from)} (${layerName(rankOf(from)!)}) imports ${specifier} (${layerName(rankOf(target)!)})`);
+        expect(upward).toEqual([]);
+    });
+
+    it("the check sees an upward import when there is one", () => {
+        const engine = join(SRC, "engine", "engine-model.ts");
+        const facade = join(SRC, "facade", "embedder.ts");
+        expect(rankOf(facade)! > rankOf(engine)!).toBe(true);
+        const edges = ts.preProcessFile('import { x } from "../facade/embedder.js"; const y = await import("../server/server-entry.js");', true, true).importedFiles;
+        expect(edges.map(({ fileName }) => fileName)).toEqual(["../facade/embedder.js", "../server/server-entry.js"]);
+    });
+});
