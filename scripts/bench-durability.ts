@@ -15,7 +15,7 @@ import { cpus, platform, release, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { openStore, type Durability } from "../src/index.js";
+import { openStore, type Durability } from "../src/exports/store.js";
 import { REPO_ROOT } from "../test/fixtures/qwen3-fixture.js";
 import { median, otherCpuUse } from "./bench/bench-support.js";
 

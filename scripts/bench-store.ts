@@ -13,7 +13,8 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { createEmbedder, createSearchIndex, DEFAULT_INSTRUCTION, documentId, openStore } from "../src/index.js";
+import { createEmbedder, DEFAULT_INSTRUCTION } from "../src/index.js";
+import { createSearchIndex, documentId, openStore } from "../src/exports/store.js";
 import { ensureFixtureModel, REPO_ROOT } from "../test/fixtures/qwen3-fixture.js";
 import { otherCpuUse, percentile } from "./bench/bench-support.js";
 

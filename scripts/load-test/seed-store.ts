@@ -3,7 +3,8 @@
  * same directory: the server has no ingestion route, and the embedded store admits one process at a time (a lock
  * file), so the store is closed again before the server starts.
  */
-import { createEmbedder, createSearchIndex, openStore } from "../../src/index.js";
+import { createEmbedder } from "../../src/index.js";
+import { createSearchIndex, openStore } from "../../src/exports/store.js";
 import { documentText } from "./workload-texts.js";
 
 export interface SeedOptions {

@@ -115,7 +115,7 @@ export class EmbeddingCache {
             const result = instruction === ""
                 ? await this.embedder.embedDocuments(missingTexts, common)
                 : await this.embedder.embed(missingTexts, { ...common, instruction });
-            const entries = [...missing.keys()].map((hash, index) => ({ textHash: hash, embedding: result.embeddings[index] as Float32Array }));
+            const entries = [...missing.keys()].map((hash, index) => ({ textHash: hash, embedding: result.embeddings[index]! }));
             for (const entry of entries) found.set(entry.textHash, entry.embedding);
             await this.#store?.cacheStore(key, entries);
         }

@@ -84,7 +84,7 @@ export const indexCommand: Command = {
                 progress.done();
                 summary(result);
             } finally {
-                embedder.dispose();
+                await embedder.dispose();
             }
         } finally {
             await store.close();

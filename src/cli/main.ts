@@ -6,7 +6,7 @@ import { evalCommand } from "./eval-command.js";
 import { verifyCommand } from "./verify-command.js";
 import { Qwen3EmbeddingError } from "../internal/errors.js";
 import { createEmbedder, type EmbedOptions } from "../facade/embedder.js";
-import { loadEngineModel } from "../engine/engine-model.js";
+import { createTokenizer } from "../facade/tokenizer.js";
 import type { OutputType } from "../format/output-types.js";
 import { DEFAULT_INSTRUCTION, type TaskName } from "../format/task-instructions.js";
 import { inspectGguf } from "../models/gguf-inspection.js";
@@ -37,7 +37,9 @@ const COMMANDS: Record<string, Command> = {
         async run(values) {
             if (values["task"] !== undefined && values["instruction"] !== undefined) throw new UsageError("pass either --task or --instruction, not both");
             const texts = await readTexts(values["input"] as string | undefined);
+            const query = values["query"] === true || values["task"] !== undefined || values["instruction"] !== undefined;
             const options: EmbedOptions = {
+                role: query ? "query" : "document",
                 ...(values["task"] !== undefined ? { task: values["task"] as TaskName } : {}),
                 ...(values["instruction"] !== undefined ? { instruction: values["instruction"] as string } : {}),
                 ...(values["query"] === true && values["task"] === undefined && values["instruction"] === undefined ? { instruction: DEFAULT_INSTRUCTION } : {}),
@@ -52,7 +54,7 @@ const COMMANDS: Record<string, Command> = {
                     writeLine({ index, embedding: Array.from(embedding), tokens: result.tokens[index] }),
                 );
             } finally {
-                embedder.dispose();
+                await embedder.dispose();
             }
         },
     },
@@ -78,7 +80,7 @@ const COMMANDS: Record<string, Command> = {
                 });
                 for (const item of result.results) writeLine({ index: item.index, score: item.score });
             } finally {
-                reranker.dispose();
+                await reranker.dispose();
             }
         },
     },
@@ -88,12 +90,12 @@ const COMMANDS: Record<string, Command> = {
         options: { model: { type: "string" }, input: { type: "string" } },
         async run(values) {
             const texts = await readTexts(values["input"] as string | undefined);
-            const model = await loadEngineModel(await resolveModelPath(requireString(values, "model")));
+            const tokenizer = await createTokenizer({ model: requireString(values, "model") });
             try {
-                const ids = await model.tokenize(texts, { special: false });
+                const ids = await tokenizer.tokenize(texts);
                 ids.forEach((sequence, index) => writeLine({ index, ids: Array.from(sequence) }));
             } finally {
-                model.dispose();
+                await tokenizer.dispose();
             }
         },
     },

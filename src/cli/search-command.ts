@@ -50,8 +50,8 @@ export const searchCommand: Command = {
                 });
                 for (const result of results) writeLine({ id: result.id, score: result.score, text: result.text });
             } finally {
-                reranker?.dispose();
-                embedder.dispose();
+                await reranker?.dispose();
+                await embedder.dispose();
             }
         } finally {
             await store.close();

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { AbortedError, ContextTooSmallError, DisposedError, InvalidOptionError } from "../internal/errors.js";
 import { checkAbortSignal, checkBoolean, checkInteger, checkOneOf, checkOptionsObject } from "../internal/validation.js";
 import type { EngineModel } from "./engine-model.js";
-import type { NativeContext, NativeContextInfo, NativeModel } from "./native-addon.js";
+import type { NativeContext, NativeContextInfo, NativeContextOptions, NativeModel } from "./native-addon.js";
 import { callNative } from "./native-errors.js";
 
 export interface EngineContextOptions {
@@ -171,10 +171,21 @@ export class EngineContext {
     }
 }
 
-export async function createEngineContext(native: NativeModel, model: EngineModel, options: EngineContextOptions): Promise<EngineContext> {
-    const opts = checkOptionsObject<EngineContextOptions>("createContext options", options, CONTEXT_OPTIONS);
+/** The context options checked and resolved; `threads` stays undefined when not given (the library's core count decides). */
+export type CheckedContextOptions = Omit<NativeContextOptions, "threads" | "flashAttention" | "kvCacheType"> & {
+    threads: number | undefined;
+    flashAttention: boolean | "auto";
+    kvCacheType: keyof typeof KV_TYPE_IDS;
+};
+
+/**
+ * Checks every context option against the model's trained context (from its GGUF header), so a caller can refuse a
+ * bad option before any weights load.
+ */
+export function checkContextOptions(options: EngineContextOptions, trainedContextSize: number, label = "createContext options"): CheckedContextOptions {
+    const opts = checkOptionsObject<EngineContextOptions>(label, options, CONTEXT_OPTIONS);
     const batchTokens = opts.batchTokens === undefined ? 2048 : checkInteger("batchTokens", opts.batchTokens, 1, 1 << 20);
-    const trained = model.info.trainedContextSize > 0 ? model.info.trainedContextSize : 8192;
+    const trained = trainedContextSize > 0 ? trainedContextSize : 8192;
     const contextSize = opts.contextSize === undefined
         ? Math.max(batchTokens, Math.min(8192, trained))
         : checkInteger("contextSize", opts.contextSize, batchTokens, Math.max(batchTokens, trained));
@@ -183,23 +194,26 @@ export async function createEngineContext(native: NativeModel, model: EngineMode
     const maxSequences = opts.maxSequences === undefined
         ? Math.max(1, Math.min(128, Math.floor(batchTokens / 16)))
         : checkInteger("maxSequences", opts.maxSequences, 1, Math.min(256, batchTokens));
-    // Not llama.cpp's own default (4 threads, whatever the machine): on 2 cores that ran 10x slower.
-    const threads = opts.threads === undefined ? (model.library.mathCores ?? availableParallelism()) : checkInteger("threads", opts.threads, 1, 1024);
+    const threads = opts.threads === undefined ? undefined : checkInteger("threads", opts.threads, 1, 1024);
     const kvCacheType = checkOneOf("kvCacheType", opts.kvCacheType ?? "f16", ["f16", "f32", "q8_0"] as const);
-    const flash = opts.flashAttention ?? (kvCacheType === "f32" ? false : "auto");
-    if (flash !== "auto") checkBoolean("flashAttention", flash);
+    const flashAttention = opts.flashAttention ?? (kvCacheType === "f32" ? false : "auto");
+    if (flashAttention !== "auto") checkBoolean("flashAttention", flashAttention);
     const llamaPooling = opts.llamaPooling === undefined ? false : checkBoolean("llamaPooling", opts.llamaPooling);
     const sequenceAlignment = opts.sequenceAlignment === undefined ? 16 : checkInteger("sequenceAlignment", opts.sequenceAlignment, 0, 256);
+    return { batchTokens, contextSize, maxSequences, threads, flashAttention, kvCacheType, llamaPooling, sequenceAlignment };
+}
+
+export async function createEngineContext(native: NativeModel, model: EngineModel, options: EngineContextOptions): Promise<EngineContext> {
+    const checked = checkContextOptions(options, model.info.trainedContextSize);
+    // Not llama.cpp's own default (4 threads, whatever the machine): on 2 cores that ran 10x slower.
+    const threads = checked.threads ?? model.library.mathCores ?? availableParallelism();
+    const { flashAttention, kvCacheType } = checked;
     const native_ = await callNative(() =>
         native.createContext({
-            batchTokens,
-            contextSize,
-            maxSequences,
+            ...checked,
             threads,
-            flashAttention: flash === "auto" ? 2 : flash ? 1 : 0,
+            flashAttention: flashAttention === "auto" ? 2 : flashAttention ? 1 : 0,
             kvCacheType: KV_TYPE_IDS[kvCacheType],
-            llamaPooling,
-            sequenceAlignment,
         }),
     );
     return new EngineContext(native_, model);

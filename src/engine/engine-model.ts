@@ -106,7 +106,7 @@ async function loadChecked(
     return model;
 }
 
-function checkLoadOptions(options: LoadEngineModelOptions) {
+export function checkLoadOptions(options: LoadEngineModelOptions) {
     const opts = checkOptionsObject<LoadEngineModelOptions>("loadEngineModel options", options, LOAD_OPTIONS);
     const gpu = opts.gpu ?? parseGpuEnv();
     if (gpu !== false) checkOneOf("gpu", gpu, ["auto", "cuda", "vulkan", "metal"] as const);

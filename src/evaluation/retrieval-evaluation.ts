@@ -150,7 +150,7 @@ export async function evaluateRetrieval(options: EvaluateRetrievalOptions): Prom
     const corpusBar = new ProgressBar("embedding corpus", dataset.corpus.length, barOptions);
     for (let start = 0; start < dataset.corpus.length; start += batchSize) {
         const batch = dataset.corpus.slice(start, start + batchSize);
-        const result = await embedder.embed(batch.map((document) => document.text), { dimensions });
+        const result = await embedder.embed(batch.map((document) => document.text), { role: "document", dimensions });
         documentVectors.push(...(result.embeddings as Float32Array[]));
         corpusBar.advance(batch.length);
     }
@@ -159,7 +159,7 @@ export async function evaluateRetrieval(options: EvaluateRetrievalOptions): Prom
     const queryBar = new ProgressBar("embedding queries", evaluated.length, barOptions);
     for (let start = 0; start < evaluated.length; start += batchSize) {
         const batch = evaluated.slice(start, start + batchSize);
-        const result = await embedder.embed(batch.map((query) => query.text), { instruction, dimensions });
+        const result = await embedder.embed(batch.map((query) => query.text), { role: "query", instruction, dimensions });
         queryVectors.push(...(result.embeddings as Float32Array[]));
         queryBar.advance(batch.length);
     }

@@ -18,7 +18,7 @@ export async function saveCalibration(path: string, calibration: ScoreCalibratio
 export interface ScoringReranker {
     rerank(query: string, documents: readonly string[], options?: RerankOptions): Promise<RerankResult>;
     score(pairs: readonly ScorePair[], options?: Omit<RerankOptions, "topN" | "returnDocuments">): Promise<number[]>;
-    dispose?(): void;
+    dispose?(): void | Promise<void>;
 }
 
 /**
@@ -43,12 +43,13 @@ export class CalibratedReranker<R extends ScoringReranker = ScoringReranker> {
         return (await this.reranker.score(pairs, options)).map((score) => interpolateKnots(this.calibration, score));
     }
 
-    dispose(): void {
-        this.reranker.dispose?.();
+    /** Disposes of the wrapped reranker. */
+    async dispose(): Promise<void> {
+        await this.reranker.dispose?.();
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
-        this.dispose();
+        await this.dispose();
     }
 }
 

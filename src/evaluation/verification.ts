@@ -151,7 +151,7 @@ export async function verifyAgainstReference(options: VerifyOptions): Promise<Ve
                 const chunk = group.slice(start, start + 64);
                 const result = await embedder.embed(
                     chunk.map(({ item }) => item.text),
-                    { ...(instruction === undefined ? {} : { instruction }), dimensions },
+                    { ...(instruction === undefined ? { role: "document" as const } : { role: "query" as const, instruction }), dimensions },
                 );
                 chunk.forEach(({ index }, position) => (local[index] = result.embeddings[position] as Float32Array));
                 bar.advance(chunk.length);

@@ -1,9 +1,10 @@
 import { AbortedError, InvalidOptionError } from "../internal/errors.js";
 import { buildEmbeddingSequence, formatQuery } from "../format/embedding-input.js";
 import { normalizeInputText } from "../format/input-normalization.js";
-import { OUTPUT_TYPES, quantizeEmbedding, type OutputType } from "../format/output-types.js";
+import { embeddingSimilarity } from "../format/embedding-similarity.js";
+import { OUTPUT_TYPES, quantizeEmbedding, type EmbeddingArray, type OutputType } from "../format/output-types.js";
 import { DEFAULT_INSTRUCTION, isSymmetricTask, resolveInstruction, type TaskName } from "../format/task-instructions.js";
-import { cosineSimilarity, truncateDimensions } from "../format/vector-math.js";
+import { truncateDimensions } from "../format/vector-math.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
 import { ScheduledFacade } from "./scheduled-facade.js";
 import {
@@ -14,6 +15,7 @@ import {
     checkOptionsObject,
     checkString,
     checkStringArray,
+    describeValue,
 } from "../internal/validation.js";
 
 export interface CreateEmbedderOptions extends FacadeModelOptions {
@@ -21,7 +23,19 @@ export interface CreateEmbedderOptions extends FacadeModelOptions {
     normalizeInput?: boolean;
 }
 
+/** Which side of an asymmetric retrieval model the texts are: queries get an instruction, documents are embedded as they are. */
+export type EmbedRole = "query" | "document";
+
+export const EMBED_ROLES: readonly EmbedRole[] = Object.freeze(["query", "document"]);
+
 export interface EmbedOptions extends ScheduleOptions {
+    /**
+     * "query": formatted `Instruct: {instruction}\nQuery:{text}` (the web-search instruction unless `instruction` or
+     * `task` says otherwise); "document": the raw text, no instruction (except the symmetric task "semantic-similarity").
+     * Without it, texts with an `instruction`/`task` are queries and texts without one are documents (with a one-time
+     * warning: embedding queries as documents silently loses retrieval quality).
+     */
+    role?: EmbedRole;
     /** Free-text task instruction: the inputs are formatted as queries `Instruct: {instruction}\nQuery:{text}`. */
     instruction?: string;
     /** A named task instead of an instruction ("web-search", "memory-retrieval", ...). */
@@ -38,10 +52,11 @@ export interface EmbedOptions extends ScheduleOptions {
     outputType?: OutputType;
 }
 
-export type EmbeddingVector = Float32Array | Int8Array | Uint8Array;
+/** Any embedding `embed` can return; a call's result is typed by its `outputType` (Float32Array by default). */
+export type EmbeddingVector = EmbeddingArray;
 
-export interface EmbeddingResult {
-    embeddings: EmbeddingVector[];
+export interface EmbeddingResult<V extends EmbeddingVector = EmbeddingVector> {
+    embeddings: V[];
     /** Tokens the model saw for each input, the appended <|endoftext|> included. */
     tokens: number[];
     totalTokens: number;
@@ -50,8 +65,8 @@ export interface EmbeddingResult {
     dimensions: number;
 }
 
-export interface SingleEmbeddingResult {
-    embedding: EmbeddingVector;
+export interface SingleEmbeddingResult<V extends EmbeddingVector = EmbeddingVector> {
+    embedding: V;
     tokens: number;
     truncated: boolean;
     dimensions: number;
@@ -59,8 +74,13 @@ export interface SingleEmbeddingResult {
 
 const CREATE_OPTIONS = [...FACADE_MODEL_OPTIONS, "normalizeInput"] as const;
 const EMBED_OPTIONS = [
-    "instruction", "task", "dimensions", "normalize", "maxTokens", "truncate", "outputType", "signal", "priority", "timeoutMs",
+    "role", "instruction", "task", "dimensions", "normalize", "maxTokens", "truncate", "outputType", "signal", "priority", "timeoutMs",
 ] as const;
+
+/** Options that say the texts' role, or imply it with an instruction or task. */
+export type RoleOptions<T extends OutputType = OutputType> = EmbedOptions & { outputType?: T } & ({ role: EmbedRole } | { instruction: string } | { task: TaskName });
+
+let warnedRoleless = false;
 
 /** Qwen3 text embeddings with every detail of the model's contract handled. Create with `createEmbedder`. */
 export class Embedder extends ScheduledFacade {
@@ -76,34 +96,47 @@ export class Embedder extends ScheduledFacade {
     }
 
     /**
-     * Embeds texts. Without `instruction`/`task` they are documents (raw text); with one they are queries.
+     * Embeds texts as queries or documents, by `role` (see EmbedOptions.role). Vectors come typed by `outputType`:
+     * Float32Array by default.
      */
+    embed<T extends OutputType = "float32">(texts: readonly string[], options: RoleOptions<T>): Promise<EmbeddingResult<EmbeddingArray<T>>>;
+    /** @deprecated Say what the texts are: `{ role: "query" }` or `{ role: "document" }` (or use embedQuery / embedDocuments). */
+    embed<T extends OutputType = "float32">(texts: readonly string[], options?: EmbedOptions & { outputType?: T }): Promise<EmbeddingResult<EmbeddingArray<T>>>;
     async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
         checkStringArray("texts", texts);
         const opts = checkOptionsObject<EmbedOptions>("embed options", options, EMBED_OPTIONS);
+        const role = opts.role === undefined ? undefined : checkOneOf("role", opts.role, EMBED_ROLES);
+        if (role === "query") return this.#embed(texts, resolveInstruction(opts) ?? DEFAULT_INSTRUCTION, opts);
+        if (role === "document") return this.#embedDocuments(texts, opts, 'embed() with role "document"');
         const instruction = resolveInstruction(opts);
+        if (instruction === undefined && !warnedRoleless) {
+            warnedRoleless = true;
+            process.emitWarning(
+                'embed() without a role embeds texts as documents (no instruction). Queries embedded this way lose retrieval quality with Qwen3-Embedding: ' +
+                'pass { role: "query" } or { role: "document" }, or use embedQuery() / embedDocuments()',
+                { type: "Qwen3EmbeddingWarning", code: "QWEN3_EMBEDDING_ROLE" },
+            );
+        }
         return this.#embed(texts, instruction, opts);
     }
 
     /** Embeds one query with an instruction (default: the web-search one). */
-    async embedQuery(text: string, options: EmbedOptions = {}): Promise<SingleEmbeddingResult> {
+    async embedQuery<T extends OutputType = "float32">(text: string, options: EmbedOptions & { outputType?: T } = {}): Promise<SingleEmbeddingResult<EmbeddingArray<T>>> {
         checkString("text", text);
         const opts = checkOptionsObject<EmbedOptions>("embedQuery options", options, EMBED_OPTIONS);
         const instruction = resolveInstruction(opts) ?? DEFAULT_INSTRUCTION;
         const result = await this.#embed([text], instruction, opts);
-        return { embedding: result.embeddings[0]!, tokens: result.tokens[0]!, truncated: result.truncated[0]!, dimensions: result.dimensions };
+        return { embedding: result.embeddings[0]! as EmbeddingArray<T>, tokens: result.tokens[0]!, truncated: result.truncated[0]!, dimensions: result.dimensions };
     }
 
     /** Embeds documents: raw text, no instruction (except for the symmetric task "semantic-similarity"). */
-    async embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
+    async embedDocuments<T extends OutputType = "float32">(texts: readonly string[], options: EmbedOptions & { outputType?: T } = {}): Promise<EmbeddingResult<EmbeddingArray<T>>> {
         checkStringArray("texts", texts);
         const opts = checkOptionsObject<EmbedOptions>("embedDocuments options", options, EMBED_OPTIONS);
-        if (opts.instruction !== undefined || (opts.task !== undefined && !isSymmetricTask(opts.task))) {
-            throw new InvalidOptionError(
-                'embedDocuments embeds documents as raw text and takes no instruction; use embed() or embedQuery() for queries, or task "semantic-similarity" for symmetric tasks',
-            );
+        if (opts.role !== undefined && opts.role !== "document") {
+            throw new InvalidOptionError(`Expected no role or "document" for role in embedDocuments options but received ${describeValue(opts.role)}; use embedQuery() for queries`, { option: "role" });
         }
-        return this.#embed(texts, resolveInstruction(opts), opts);
+        return this.#embedDocuments(texts, opts, "embedDocuments") as Promise<EmbeddingResult<EmbeddingArray<T>>>;
     }
 
     /**
@@ -119,9 +152,25 @@ export class Embedder extends ScheduledFacade {
         return tokenized.map((ids) => ids.length + 1);
     }
 
-    /** Cosine similarity of two float vectors (the dot product when both are normalized). */
-    similarity(a: Float32Array, b: Float32Array): number {
-        return cosineSimilarity(a, b);
+    /**
+     * Similarity of two embeddings of the same output type, on the cosine scale: the cosine for float vectors (the dot
+     * product when both are normalized), the cosine of the bucket centres for "int8"/"uint8", `1 - 2 * hamming / bits`
+     * for packed bits. Int8Array is read as "int8" and Uint8Array as "uint8" unless `outputType` says "binary"/"ubinary".
+     */
+    similarity(a: Float32Array, b: Float32Array, outputType?: "float32"): number;
+    similarity(a: Int8Array, b: Int8Array, outputType?: "int8" | "binary"): number;
+    similarity(a: Uint8Array, b: Uint8Array, outputType?: "uint8" | "ubinary"): number;
+    similarity(a: EmbeddingVector, b: EmbeddingVector, outputType?: OutputType): number {
+        return embeddingSimilarity(a, b, outputType);
+    }
+
+    #embedDocuments(texts: readonly string[], opts: EmbedOptions, caller: string): Promise<EmbeddingResult> {
+        if (opts.instruction !== undefined || (opts.task !== undefined && !isSymmetricTask(opts.task))) {
+            throw new InvalidOptionError(
+                `${caller} embeds documents as raw text and takes no instruction; use embed() or embedQuery() for queries, or task "semantic-similarity" for symmetric tasks`,
+            );
+        }
+        return this.#embed(texts, resolveInstruction(opts), opts);
     }
 
     async #embed(texts: readonly string[], instruction: string | undefined, opts: EmbedOptions): Promise<EmbeddingResult> {

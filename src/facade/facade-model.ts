@@ -1,5 +1,5 @@
-import { batchedSequenceLength, type EngineContextOptions } from "../engine/engine-context.js";
-import { loadInspectedEngineModel, type EngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
+import { batchedSequenceLength, checkContextOptions, type EngineContextOptions } from "../engine/engine-context.js";
+import { checkLoadOptions, loadInspectedEngineModel, type EngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
 import type { NativeContextInfo } from "../engine/native-addon.js";
 import { inspectGguf } from "../models/gguf-inspection.js";
 import { requireModelKind, type ModelClassification, type ModelKind } from "../models/model-kind.js";
@@ -52,7 +52,7 @@ export interface ScheduleOptions {
 
 export const DEFAULT_BATCH_TOKENS = 512;
 
-/** The engine behind one embedder or reranker: a model for tokenizing, and a scheduler over contexts in workers. */
+/** @internal The engine behind one embedder or reranker: a model for tokenizing, and a scheduler over contexts in workers. */
 export class FacadeModel {
     #parts: { model: EngineModel; scheduler: BatchScheduler; runner: BatchRunner } | undefined;
     readonly info: NativeContextInfo;
@@ -94,8 +94,12 @@ export class FacadeModel {
         return this.#parts?.scheduler.onBatch(listener) ?? (() => undefined);
     }
 
+    get disposed(): boolean {
+        return this.#parts === undefined;
+    }
+
     /** Fails waiting and running calls with DisposedError, stops the workers, then releases the model. */
-    async close(): Promise<void> {
+    async dispose(): Promise<void> {
         const parts = this.#parts;
         if (parts === undefined) return;
         this.#parts = undefined;
@@ -108,36 +112,45 @@ export class FacadeModel {
     }
 }
 
-/** Resolves the model argument, refuses a file of the wrong kind before loading it, then loads it and starts its workers. */
-export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKind): Promise<FacadeModel> {
-    const path = await resolveModelPath(checkString("model", options.model, { allowEmpty: false }));
+/** Every option checked, before the model is resolved, its header read or anything loaded. */
+function checkFacadeModelOptions(options: FacadeModelOptions, trainedContextSize = Number.MAX_SAFE_INTEGER) {
+    const model = checkString("model", options.model, { allowEmpty: false });
     const workers = options.workers === undefined ? 1 : checkInteger("workers", options.workers, 0, 64);
     const maxQueuedTokens = options.maxQueuedTokens === undefined ? 1 << 20 : checkInteger("maxQueuedTokens", options.maxQueuedTokens, 1, 2 ** 31);
     const maxQueuedCalls = options.maxQueuedCalls === undefined ? 10_000 : checkInteger("maxQueuedCalls", options.maxQueuedCalls, 1, 2 ** 31);
+    const { gpu, gpuLayers, useMmap, libraryPath, contextSize, flashAttention, kvCacheType, threads } = options;
+    const load: LoadEngineModelOptions = definedOnly({ gpu, gpuLayers, useMmap, libraryPath });
+    checkLoadOptions(load);
+    const batchTokens = options.batchTokens ?? DEFAULT_BATCH_TOKENS;
+    const context: EngineContextOptions = definedOnly({ contextSize, batchTokens, threads, flashAttention, kvCacheType });
+    checkContextOptions(context, trainedContextSize, "model options");
+    return { model, workers, limits: { maxQueuedTokens, maxQueuedCalls }, load, context };
+}
+
+/** @internal Resolves the model argument, refuses a file of the wrong kind before loading it, then loads it and starts its workers. */
+export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKind): Promise<FacadeModel> {
+    const { model: source, workers, limits, load, context } = checkFacadeModelOptions(options);
+    const path = await resolveModelPath(source);
     const inspection = await inspectGguf(path);
     const classification = requireModelKind(inspection, kind);
-    const { gpu, gpuLayers, useMmap, libraryPath } = options;
-    const loadOptions: LoadEngineModelOptions = definedOnly({ gpu, gpuLayers, useMmap, libraryPath });
+    checkFacadeModelOptions(options, inspection.trainedContextSize); // contextSize against this model's trained context
     // This thread's copy is the same native model the workers load (a process-wide registry): it tokenizes.
-    const model = await loadInspectedEngineModel(inspection, loadOptions);
+    const model = await loadInspectedEngineModel(inspection, load);
     try {
-        const { contextSize, flashAttention, kvCacheType } = options;
-        const batchTokens = options.batchTokens ?? DEFAULT_BATCH_TOKENS;
         // Workers bind the library this thread already loaded, without node-llama-cpp's core count: pass it on.
-        const threads = options.threads ?? model.library.mathCores;
-        const contextOptions: EngineContextOptions = definedOnly({ contextSize, batchTokens, threads, flashAttention, kvCacheType });
+        const contextOptions: EngineContextOptions = { ...context, threads: context.threads ?? model.library.mathCores };
         let runner: BatchRunner;
         let info: NativeContextInfo;
         if (workers === 0) {
-            const context = await model.createContext(contextOptions);
-            runner = new ContextRunner(context);
-            info = context.info;
+            const engineContext = await model.createContext(contextOptions);
+            runner = new ContextRunner(engineContext);
+            info = engineContext.info;
         } else {
-            const pool = await EnginePool.start({ workers, model: inspection, load: loadOptions, context: contextOptions });
+            const pool = await EnginePool.start({ workers, model: inspection, load, context: contextOptions });
             runner = pool;
             info = pool.info;
         }
-        return new FacadeModel(model, runner, info, classification, { maxQueuedTokens, maxQueuedCalls });
+        return new FacadeModel(model, runner, info, classification, limits);
     } catch (error) {
         model.dispose();
         throw error;

@@ -1,16 +1,31 @@
 import type { FacadeModel } from "./facade-model.js";
 import type { BatchEvent, SchedulerStats } from "../scheduler/batch-scheduler.js";
+import { detokenizeWith, tokenizeWith, type TokenizerMethods } from "./tokenizer.js";
 
-/** What the embedder and the reranker share: their loaded model behind a scheduler, its figures, and closing it. */
-export abstract class ScheduledFacade {
+/** What the embedder and the reranker share: their loaded model behind a scheduler, its figures, and disposing of it. */
+export abstract class ScheduledFacade implements TokenizerMethods {
     readonly modelPath: string;
     readonly contextSize: number;
+    readonly vocabularySize: number;
+    /** @internal */
     protected readonly loaded: FacadeModel;
 
+    /** @internal */
     protected constructor(loaded: FacadeModel) {
         this.loaded = loaded;
         this.modelPath = loaded.modelPath;
         this.contextSize = loaded.info.contextSize;
+        this.vocabularySize = loaded.use().model.info.vocabularySize;
+    }
+
+    /** The model's tokens of each text as written: nothing added, spelled-out control tokens kept as plain text. */
+    async tokenize(texts: readonly string[]): Promise<Int32Array[]> {
+        return tokenizeWith(this.loaded.use().model, texts);
+    }
+
+    /** The text the ids spell, special tokens rendered as nothing. */
+    async detokenize(ids: Int32Array | readonly number[]): Promise<string> {
+        return detokenizeWith(this.loaded.use().model, ids);
     }
 
     /** Scheduler queue and throughput figures (undefined once disposed). */
@@ -23,17 +38,25 @@ export abstract class ScheduledFacade {
         return this.loaded.onBatch(listener);
     }
 
-    /** Fails waiting calls with DisposedError, stops the workers and releases the model; resolves when done. */
-    close(): Promise<void> {
-        return this.loaded.close();
+    /** Whether dispose() (or close()) was called. */
+    get disposed(): boolean {
+        return this.loaded.disposed;
     }
 
-    /** Starts close() without waiting for it. */
-    dispose(): void {
-        void this.close().catch(() => undefined);
+    /**
+     * Fails waiting and running calls with DisposedError, stops the workers and releases the model; resolves when all
+     * of it is done. Calling it again returns at once.
+     */
+    dispose(): Promise<void> {
+        return this.loaded.dispose();
+    }
+
+    /** The same as dispose(), kept for code written against earlier versions. */
+    close(): Promise<void> {
+        return this.dispose();
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
-        await this.close();
+        await this.dispose();
     }
 }

@@ -85,3 +85,6 @@ function packSignBits(vector: Float32Array): Uint8Array {
     }
     return packed;
 }
+
+/** The array `embed` returns for output type T: Float32Array by default, Int8Array for "int8"/"binary", Uint8Array for "uint8"/"ubinary". */
+export type EmbeddingArray<T extends OutputType = OutputType> = QuantizedArrays[T];

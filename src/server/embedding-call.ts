@@ -32,7 +32,10 @@ export async function runEmbedding(
         const texts = call.input.kind === "texts"
             ? call.input.texts
             : await tokenInputsToTexts(await context.models.tokenCodec(served.model), call.input.sequences, call.param);
+        // An instruction (or task) makes the inputs queries; OpenAI's and TEI's bodies otherwise carry documents.
+        const role = call.choice.instruction === undefined && call.choice.task === undefined ? "document" : "query";
         const result = await served.model.embed(texts, {
+            role,
             ...call.choice,
             ...(call.dimensions === undefined ? {} : { dimensions: call.dimensions }),
             normalize: call.normalize,

@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { LoadEngineModelOptions } from "../engine/engine-model.js";
+import type { CreateTokenizerOptions } from "../facade/tokenizer.js";
 import { createEmbedder, type CreateEmbedderOptions } from "../facade/embedder.js";
 import { createReranker } from "../facade/reranker.js";
 import { HttpError } from "./error-responses.js";
 import { modelNames, type ModelNames, type ServedKind } from "./model-names.js";
 import type { ServerMetrics } from "./server-metrics.js";
 import type { SchedulerBatchEvent, ModelSource, ResolvedServerOptions, SchedulerQueueStats, ServedEmbedder, ServedReranker } from "./server-options.js";
-import { loadEngineTokenCodec, type TokenCodec } from "./token-input.js";
+import { tokenCodecFor, type TokenCodec } from "./token-input.js";
 
 export type ServerState = "loading" | "ready" | "failed" | "closing";
 
@@ -31,7 +31,7 @@ export class ServedModels {
     #failure: Error | undefined;
     #embedding: Loaded<ServedEmbedder> | undefined;
     #reranker: Loaded<ServedReranker> | undefined;
-    #codec: Promise<TokenCodec> | undefined;
+    #codec: Promise<{ codec: TokenCodec; dispose(): Promise<void> }> | undefined;
     #loading: Promise<void> | undefined;
     readonly #unsubscribe: (() => void)[] = [];
     readonly #options: ResolvedServerOptions;
@@ -71,7 +71,7 @@ export class ServedModels {
         const failed = [embeddingResult, rerankerResult].find((result): result is PromiseRejectedResult => result.status === "rejected");
         if (failed !== undefined) {
             for (const result of [embeddingResult, rerankerResult]) {
-                if (result.status === "fulfilled" && result.value?.owned) await closeModel(result.value.instance);
+                if (result.status === "fulfilled" && result.value?.owned) await result.value.instance.dispose();
             }
             this.#failure = failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
             if (this.#state === "loading") this.#state = "failed";
@@ -146,13 +146,13 @@ export class ServedModels {
     tokenCodec(model: ServedEmbedder): Promise<TokenCodec> {
         if (this.#codec === undefined) {
             const source = this.#options.embedding;
-            const codec = loadEngineTokenCodec(model.modelPath, source?.kind === "load" ? pickLoadOptions(source.options) : {});
+            const codec = tokenCodecFor(model, source?.kind === "load" ? pickLoadOptions(source.options) : {});
             this.#codec = codec;
             codec.catch(() => {
                 if (this.#codec === codec) this.#codec = undefined; // a failed load is retried by the next request
             });
         }
-        return this.#codec;
+        return this.#codec.then(({ codec }) => codec);
     }
 
     /** The answer to a request while the models are not usable. */
@@ -180,11 +180,11 @@ export class ServedModels {
         await this.#loading?.catch(() => undefined);
         for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
         const codec = await this.#codec?.catch(() => undefined);
-        codec?.dispose();
+        await codec?.dispose();
         const owned = [this.#embedding, this.#reranker].filter((loaded) => loaded?.owned).map((loaded) => loaded!.model);
         this.#embedding = undefined;
         this.#reranker = undefined;
-        await Promise.all(owned.map(closeModel));
+        await Promise.all(owned.map((model) => model.dispose()));
     }
 
     /**
@@ -202,13 +202,6 @@ export class ServedModels {
     }
 }
 
-/** Awaits a model's `close()` where it has one (a scheduler-backed facade stops its workers there), else disposes it. */
-async function closeModel(model: { dispose(): void }): Promise<void> {
-    const close = (model as { close?: unknown }).close;
-    if (typeof close === "function") await (close as () => Promise<void>).call(model);
-    else model.dispose();
-}
-
 async function loadSource<T, O>(
     source: ModelSource<T, O> | undefined,
     create: (model: string, options: O) => Promise<T>,
@@ -218,7 +211,7 @@ async function loadSource<T, O>(
     return { instance: await create(source.model, source.options), owned: true, argument: source.model };
 }
 
-function pickLoadOptions(options: Omit<CreateEmbedderOptions, "model">): LoadEngineModelOptions {
+function pickLoadOptions(options: Omit<CreateEmbedderOptions, "model">): Omit<CreateTokenizerOptions, "model"> {
     const { gpu, gpuLayers, useMmap, libraryPath } = options;
     return Object.fromEntries(Object.entries({ gpu, gpuLayers, useMmap, libraryPath }).filter(([, value]) => value !== undefined));
 }

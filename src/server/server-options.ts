@@ -5,10 +5,15 @@ import { resolveApiKeys, type ApiKeySpec, type ResolvedApiKey } from "./api-key-
 import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, checkStringArray, describeValue } from "../internal/validation.js";
 
 /** What the server uses of an embedder: the facade's Embedder, or any object with these members. */
-export type ServedEmbedder = Pick<Embedder, "modelPath" | "dimensions" | "contextSize" | "embed" | "dispose">;
+export type ServedEmbedder = Pick<Embedder, "modelPath" | "dimensions" | "contextSize" | "embed"> & DisposableModel;
 
 /** What the server uses of a reranker: the facade's Reranker, or any object with these members. */
-export type ServedReranker = Pick<Reranker, "modelPath" | "contextSize" | "rerank" | "dispose">;
+export type ServedReranker = Pick<Reranker, "modelPath" | "contextSize" | "rerank"> & DisposableModel;
+
+/** A served model the server loaded itself is disposed when the server closes; one given to it only needs the member. */
+interface DisposableModel {
+    dispose(): void | Promise<void>;
+}
 
 /** Queue depth reported by a scheduler, exported as the `qwen3_scheduler_queued_*` gauges. */
 export interface SchedulerQueueStats {

@@ -1,4 +1,6 @@
-import { loadEngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
+import type { LoadEngineModelOptions } from "../engine/engine-model.js";
+import { createTokenizer, type TokenizerMethods } from "../facade/tokenizer.js";
+import type { ServedEmbedder } from "./server-options.js";
 import { END_OF_TEXT_TOKEN } from "../format/embedding-input.js";
 import { HttpError } from "./error-responses.js";
 
@@ -8,29 +10,22 @@ import { HttpError } from "./error-responses.js";
  * embeds that text; the ids are accepted only when the text encodes back to exactly the same ids, so what the model
  * sees is what the client sent.
  */
-export interface TokenCodec {
-    /** Token ids run from 0 to vocabularySize - 1. */
-    readonly vocabularySize: number;
-    /** Tokenizes user text: no special tokens parsed, nothing added. */
-    tokenize(texts: readonly string[]): Promise<Int32Array[]>;
-    /** Text of the ids, special tokens rendered as nothing. */
-    detokenize(ids: Int32Array): Promise<string>;
-    dispose(): void;
-}
+export type TokenCodec = TokenizerMethods;
 
 /**
- * A TokenCodec on the engine: a second handle on the embedding model's GGUF (the process shares one copy of the
- * weights between handles), used only for its tokenizer. This is the server's one use of the engine layer, until the
- * facade offers tokenize/detokenize (or embedTokens) itself.
+ * The served embedder's own tokenizer when it has one (the facade's Embedder does), else a Tokenizer on its model file
+ * (the process shares one copy of the weights between handles); `dispose` releases what was loaded here.
  */
-export async function loadEngineTokenCodec(path: string, options: LoadEngineModelOptions = {}): Promise<TokenCodec> {
-    const model = await loadEngineModel(path, options);
-    return {
-        vocabularySize: model.info.vocabularySize,
-        tokenize: (texts) => model.tokenize(texts, { special: false }),
-        detokenize: (ids) => model.detokenize(ids, { special: false }),
-        dispose: () => model.dispose(),
-    };
+export async function tokenCodecFor(
+    served: ServedEmbedder,
+    options: LoadEngineModelOptions,
+): Promise<{ codec: TokenCodec; dispose(): Promise<void> }> {
+    const own = served as Partial<TokenizerMethods>;
+    if (typeof own.tokenize === "function" && typeof own.detokenize === "function" && typeof own.vocabularySize === "number") {
+        return { codec: own as TokenizerMethods, dispose: async () => undefined };
+    }
+    const tokenizer = await createTokenizer({ ...options, model: served.modelPath });
+    return { codec: tokenizer, dispose: () => tokenizer.dispose() };
 }
 
 /**

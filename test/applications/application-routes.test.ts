@@ -6,7 +6,9 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmbedder, createReranker, createSearchIndex, registerApplicationRoutes, type Embedder, type Reranker, type VectorStore } from "../../src/index.js";
+import { createEmbedder, createReranker, type Embedder, type Reranker } from "../../src/index.js";
+import { createSearchIndex, type VectorStore } from "../../src/exports/store.js";
+import { registerApplicationRoutes } from "../../src/exports/server.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { startBackend, temporaryDirectory } from "./support/store-backends.js";
 

@@ -7,26 +7,8 @@
 import { closeSync, copyFileSync, openSync, readSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-    AbortedError,
-    DEFAULT_INSTRUCTION,
-    InvalidOptionError,
-    PREFERENCE_INSTRUCTION,
-    TASK_INSTRUCTIONS,
-    createEmbedder,
-    createEmbeddingCache,
-    createMemory,
-    createRecommender,
-    createReranker,
-    createSearchIndex,
-    documentId,
-    memoryId,
-    modelFingerprint,
-    type Embedder,
-    type IndexProgress,
-    type Reranker,
-    type VectorStore,
-} from "../../src/index.js";
+import { AbortedError, DEFAULT_INSTRUCTION, InvalidOptionError, TASK_INSTRUCTIONS, createEmbedder, createReranker, type Embedder, type Reranker } from "../../src/index.js";
+import { PREFERENCE_INSTRUCTION, createEmbeddingCache, createMemory, createRecommender, createSearchIndex, documentId, memoryId, modelFingerprint, type IndexProgress, type VectorStore } from "../../src/exports/store.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTestCorpus } from "../support/corpus.js";
 import { BACKENDS, cosine, startBackend, temporaryDirectory, type StoreBackend } from "./support/store-backends.js";

@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmbedder, createReranker, createSearchIndex, documentId, openStore } from "../../src/index.js";
+import { createEmbedder, createReranker } from "../../src/index.js";
+import { createSearchIndex, documentId, openStore } from "../../src/exports/store.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { newStoreDirectory, temporaryDirectory } from "./support/store-backends.js";
 import { runCli } from "../support/run-cli.js";

@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../fixtures/qwen3-fixture.js";
-import { openStore } from "../../src/index.js";
+import { openStore } from "../../src/exports/store.js";
 import { startLineChild } from "./support/line-child.js";
 import { BACKENDS, newStoreDirectory, randomUnitVectors, startBackend, temporaryDirectory } from "./support/store-backends.js";
 

@@ -6,7 +6,7 @@
 import { readlinkSync, rmSync } from "node:fs";
 import { join, sep } from "node:path";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { openStore, type Durability } from "../../src/index.js";
+import { openStore, type Durability } from "../../src/exports/store.js";
 import { newStoreDirectory, randomUnitVectors, temporaryDirectory } from "./support/store-backends.js";
 
 const synced = vi.hoisted(() => [] as string[]);

@@ -1,6 +1,7 @@
 /** The library stores identifiers and metadata exactly or refuses them: never normalised into someone else's id. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidOptionError, openStore, type VectorStore } from "../../src/index.js";
+import { InvalidOptionError } from "../../src/index.js";
+import { openStore, type VectorStore } from "../../src/exports/store.js";
 
 let store: VectorStore;
 const vector = [1, 0, 0, 0];

@@ -8,19 +8,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-    DEFAULT_INSTRUCTION,
-    InvalidOptionError,
-    PREFERENCE_INSTRUCTION,
-    TASK_INSTRUCTIONS,
-    createEmbedder,
-    createMemory,
-    createRecommender,
-    createSearchIndex,
-    formatQuery,
-    type Embedder,
-    type VectorStore,
-} from "../../src/index.js";
+import { DEFAULT_INSTRUCTION, InvalidOptionError, TASK_INSTRUCTIONS, createEmbedder, formatQuery, type Embedder } from "../../src/index.js";
+import { PREFERENCE_INSTRUCTION, createMemory, createRecommender, createSearchIndex, type VectorStore } from "../../src/exports/store.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { referenceTokenize } from "../support/hf-tokenizer.js";
 import { startBackend, temporaryDirectory, type StoreBackend } from "./support/store-backends.js";

@@ -5,7 +5,9 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidOptionError, MIGRATIONS, StoreError, openStore, type MetadataFilter, type VectorStore } from "../../src/index.js";
+import { InvalidOptionError } from "../../src/index.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { StoreError, openStore, type MetadataFilter, type VectorStore } from "../../src/exports/store.js";
 import { openStoreOnDriver } from "../../src/store/vector-store.js";
 import { openPgliteDriver } from "../../src/store/pglite-driver.js";
 import { openPostgresDriver } from "../../src/store/postgres-driver.js";

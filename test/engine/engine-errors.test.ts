@@ -2,17 +2,8 @@ import { copyFile, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-    AbortedError,
-    ContextTooSmallError,
-    DecodeError,
-    DisposedError,
-    InvalidOptionError,
-    ModelFileError,
-    UnsupportedModelError,
-    loadEngineModel,
-    type EngineModel,
-} from "../../src/index.js";
+import { AbortedError, ContextTooSmallError, DecodeError, DisposedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../../src/index.js";
+import { loadEngineModel, type EngineModel } from "../../src/exports/engine.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { kv, writeGguf } from "../fixtures/gguf-writer.js";
 import { callNative } from "../../src/engine/native-errors.js";

@@ -4,7 +4,8 @@
  * engine: batching, long sequences across several decodes, output-row mapping, both reranker flavours.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cosineSimilarity, loadEngineModel, type EngineContext, type EngineModel } from "../../src/index.js";
+import { cosineSimilarity } from "../../src/index.js";
+import { loadEngineModel, type EngineContext, type EngineModel } from "../../src/exports/engine.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadQwen3Reference, type Qwen3ReferenceModel } from "../reference/qwen3-reference.js";
 import { loadTestCorpus } from "../support/corpus.js";

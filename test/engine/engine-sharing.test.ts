@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadEngineModel } from "../../src/index.js";
+import { loadEngineModel } from "../../src/exports/engine.js";
 import { loadNativeAddon } from "../../src/engine/native-addon.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 

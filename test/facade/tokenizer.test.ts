@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadEngineModel, type EngineModel } from "../../src/index.js";
+import { loadEngineModel, type EngineModel } from "../../src/exports/engine.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { referenceTokenize } from "../support/hf-tokenizer.js";
 import { loadTestCorpus } from "../support/corpus.js";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidOptionError, startServer, type RunningServer } from "../../src/index.js";
+import { InvalidOptionError } from "../../src/index.js";
+import { startServer, type RunningServer } from "../../src/exports/server.js";
 import { fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 
 const KEY = "test-key-application-routes";

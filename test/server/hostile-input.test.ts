@@ -1,6 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEmbedder, type Embedder, type RunningServer } from "../../src/index.js";
+import { createEmbedder, type Embedder } from "../../src/index.js";
+import { type RunningServer } from "../../src/exports/server.js";
 import { MODEL_OPTIONS, expectError, expectVectorsClose, fixturePaths, postJson, startFixtureServer, type JsonResponse } from "./server-fixture.js";
 
 const KEY = "sk-test-0123456789abcdef";

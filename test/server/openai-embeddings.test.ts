@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_INSTRUCTION, createEmbedder, type Embedder, type RunningServer } from "../../src/index.js";
+import { DEFAULT_INSTRUCTION, createEmbedder, type Embedder } from "../../src/index.js";
+import { type RunningServer } from "../../src/exports/server.js";
 import { referenceTokenize } from "../support/hf-tokenizer.js";
 import { MODEL_OPTIONS, expectError, expectVectorsClose, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 

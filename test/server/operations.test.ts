@@ -1,17 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-    AbortedError,
-    InvalidOptionError,
-    QueueFullError,
-    createEmbedder,
-    createServer,
-    startServer,
-    type EmbedOptions,
-    type Embedder,
-    type EmbeddingResult,
-    type RunningServer,
-    type ServedEmbedder,
-} from "../../src/index.js";
+import { AbortedError, InvalidOptionError, QueueFullError, createEmbedder, type EmbedOptions, type Embedder, type EmbeddingResult } from "../../src/index.js";
+import { createServer, startServer, type RunningServer, type ServedEmbedder } from "../../src/exports/server.js";
 import { MODEL_OPTIONS, deferred, expectError, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 
 let embedder: Embedder;

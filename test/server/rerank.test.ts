@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createReranker, type Reranker, type RerankResult, type RunningServer } from "../../src/index.js";
+import { createReranker, type Reranker, type RerankResult } from "../../src/index.js";
+import { type RunningServer } from "../../src/exports/server.js";
 import { MODEL_OPTIONS, expectError, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 
 const query = "What is the capital of China?";

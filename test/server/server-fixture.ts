@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
-import { startServer, type RunningServer, type ServerOptions } from "../../src/index.js";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/exports/server.js";
 
 /** The model options every server test uses, for the server and for the library it is compared with. */
 export const MODEL_OPTIONS = { batchTokens: 256, contextSize: 4096 } as const;

@@ -6,7 +6,9 @@ import { rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AbortedError, createEmbedder, createSearchIndex, openStore, type Embedder, type RunningServer, type VectorStore } from "../../src/index.js";
+import { AbortedError, createEmbedder, type Embedder } from "../../src/index.js";
+import { createSearchIndex, openStore, type VectorStore } from "../../src/exports/store.js";
+import { type RunningServer } from "../../src/exports/server.js";
 import { temporaryDirectory } from "../applications/support/store-backends.js";
 import { MODEL_OPTIONS, deferred, expectError, fixturePaths, postJson, startFixtureServer, type JsonResponse } from "./server-fixture.js";
 

@@ -6,9 +6,10 @@ import { describe, expect, it } from "vitest";
 
 /**
  * The layers of src/, lowest first (../shared/ARCHITECTURE.md draws them). A module may import from its own layer and
- * from layers below it, never from one above. src/index.ts, the package's root entry, stands above them all.
+ * from layers below it, never from one above. exports/ holds the package's subpath entries (qwen3-embedding/server, ...);
+ * src/index.ts, the root entry, stands above them all.
  */
-const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "evaluation", "server", "cli"] as const;
+const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "evaluation", "server", "cli", "exports"] as const;
 const ROOT_ENTRY = "index.ts";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");

@@ -1,7 +1,7 @@
 // Runs in a worker thread (see engine-sharing.test.ts): loads a model through the public API, embeds one
 // sequence and reports the process-wide model count while it still holds the model.
 import { parentPort, workerData } from "node:worker_threads";
-import { loadEngineModel } from "../../src/index.js";
+import { loadEngineModel } from "../../src/exports/engine.js";
 import { loadNativeAddon } from "../../src/engine/native-addon.js";
 
 const { path, sequence } = workerData as { path: string; sequence: number[] };

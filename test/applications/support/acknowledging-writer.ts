@@ -6,7 +6,7 @@
  * and the vector `randomUnitVectors(<batch size>, 16, 1000 + <batch>)[i]`. Stops after 10,000 batches; the test kills
  * it long before.
  */
-import { openStore } from "../../../src/index.js";
+import { openStore } from "../../../src/exports/store.js";
 import { randomUnitVectors } from "./store-backends.js";
 
 const [database, namespace, sizeArgument] = process.argv.slice(2) as [string, string, string];

@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import { openStore, type VectorStore } from "../../../src/index.js";
+import { openStore, type VectorStore } from "../../../src/exports/store.js";
 import { serveOverWire } from "./pglite-wire-server.js";
 
 const require = createRequire(import.meta.url);

@@ -5,7 +5,7 @@
  * the first chunk and then waits inside the transaction for the SIGKILL that the test sends; mode "complete" finishes
  * and prints "committed".
  */
-import { openStore } from "../../../src/index.js";
+import { openStore } from "../../../src/exports/store.js";
 import { randomUnitVectors } from "./store-backends.js";
 
 const [database, namespace, firstArgument, countArgument, mode] = process.argv.slice(2);
