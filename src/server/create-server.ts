@@ -34,9 +34,14 @@ export interface Qwen3Server {
     inFlight(): number;
     /**
      * Graceful stop: new requests get 503 and new connections are refused, requests in progress finish, then the
-     * models the server loaded are disposed.
+     * models the server loaded are disposed. Calling it again returns the same promise.
      */
+    dispose(): Promise<void>;
+    /** Whether dispose() (or close()) was called. */
+    readonly disposed: boolean;
+    /** The same as dispose(), under its earlier name. */
     close(): Promise<void>;
+    [Symbol.asyncDispose](): Promise<void>;
 }
 
 const MAX_PATH_PARAMETER_LENGTH = 4096;
@@ -163,6 +168,22 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
 
     let loading: Promise<void> | undefined;
     let closing: Promise<void> | undefined;
+    const dispose = (): Promise<void> => {
+        closing ??= (async () => {
+            models.beginClosing();
+            const idle = new Promise<void>((resolve) => (drained = resolve));
+            const stopped = app.close(); // stops listening; fastify waits for the connections to end
+            if (inFlight === 0) drained!();
+            await idle;
+            // Nothing is in progress: a connection still open (kept alive by a client) would only hold close() up.
+            app.server.closeAllConnections();
+            await stopped;
+            await store?.then((opened) => opened.close(), () => undefined);
+            await models.dispose();
+        })();
+        return closing;
+    };
+
     return {
         app,
         load() {
@@ -177,20 +198,13 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
         },
         listen: () => app.listen({ host: resolved.host, port: resolved.port }),
         inFlight: () => inFlight,
-        close() {
-            closing ??= (async () => {
-                models.beginClosing();
-                const idle = new Promise<void>((resolve) => (drained = resolve));
-                const stopped = app.close(); // stops listening; fastify waits for the connections to end
-                if (inFlight === 0) drained!();
-                await idle;
-                // Nothing is in progress: a connection still open (kept alive by a client) would only hold close() up.
-                app.server.closeAllConnections();
-                await stopped;
-                await store?.then((opened) => opened.close(), () => undefined);
-                await models.dispose();
-            })();
-            return closing;
+        get disposed() {
+            return closing !== undefined;
         },
+        close: dispose,
+        async [Symbol.asyncDispose]() {
+            await dispose();
+        },
+        dispose,
     };
 }

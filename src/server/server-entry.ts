@@ -21,7 +21,7 @@ export async function createServer(options: ServerOptions): Promise<Qwen3Server>
 
 /**
  * Creates the server, listens (default 127.0.0.1:8080) and starts loading the models; resolves once listening.
- * `/health` answers 503 until `ready` resolves. Stop it with `close()`: in-flight requests finish first.
+ * `/health` answers 503 until `ready` resolves. Stop it with `dispose()`: in-flight requests finish first.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
     const server = await createServer(options);
@@ -30,5 +30,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ready.catch(() => undefined); // reported through `ready`, /health and the log
     const address = server.app.server.address();
     const port = typeof address === "object" && address !== null ? address.port : Number(new URL(url).port);
-    return { ...server, url, port, ready };
+    // Object.assign keeps the server's own accessors (disposed) live, where a spread would copy their current values.
+    return Object.assign(server, { url, port, ready });
 }
