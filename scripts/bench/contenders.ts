@@ -2,7 +2,7 @@
  * The engines the cases compare, set up once for every case: node-llama-cpp as a knowledgeable user would configure
  * it, and the upper bound (the same llama.cpp build decoding one long sequence, an output at its last token only).
  */
-import type * as Library from "../../src/index.js";
+import type { Library } from "./runner.js";
 
 export type Token = import("node-llama-cpp").Token;
 /** node-llama-cpp's batch (and ranking context) size: at least the longest input, so each text decodes at once. */
@@ -42,7 +42,7 @@ export function rankInputTokens(context: import("node-llama-cpp").LlamaRankingCo
 }
 
 /** The upper bound: our engine decoding `tokens` as one sequence in a context of that size, an output at its last token only. */
-export async function upperBound({ loadEngineModel }: typeof Library, modelPath: string, tokens: readonly number[], kind: "embed" | "rank") {
+export async function upperBound({ loadEngineModel }: Library, modelPath: string, tokens: readonly number[], kind: "embed" | "rank") {
     const model = await loadEngineModel(modelPath);
     const context = await model.createContext({ batchTokens: tokens.length });
     const sequence = Int32Array.from(tokens);

@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { arch, cpus, freemem, loadavg, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
-import type * as Library from "../../src/index.js";
+import type { Library } from "./runner.js";
 import { END_OF_TEXT_TOKEN } from "../../src/format/embedding-input.js";
 import { ensureFixtureModel, fixturePath, REPO_ROOT } from "../../test/fixtures/qwen3-fixture.js";
 import { benchTexts } from "./bench-texts.js";
@@ -50,7 +50,7 @@ export async function defaultEngineModel(): Promise<string> {
     return ensureFixtureModel(spec);
 }
 
-export async function prepareEngineWorkload(modelPath: string, options: EngineOptions, { loadEngineModel }: typeof Library) {
+export async function prepareEngineWorkload(modelPath: string, options: EngineOptions, { loadEngineModel }: Library) {
     const model = await loadEngineModel(modelPath);
     try {
         const ids: string[] = [];

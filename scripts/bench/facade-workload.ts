@@ -2,7 +2,7 @@
  * The facade group's workload, written once by the parent for every case: short texts, e-mails, one query with its
  * documents and a long text, with the token sequences node-llama-cpp gets (equal to what the facade evaluates).
  */
-import type * as Library from "../../src/index.js";
+import type { Library } from "./runner.js";
 import { END_OF_TEXT_TOKEN } from "../../src/format/embedding-input.js";
 import { ensureFixtureModel } from "../../test/fixtures/qwen3-fixture.js";
 import { benchTexts } from "./bench-texts.js";
@@ -27,7 +27,7 @@ export interface FacadeWorkload {
     latencyRequests: number;
 }
 
-export async function prepareFacadeWorkload(quick: boolean, { loadEngineModel }: typeof Library): Promise<FacadeWorkload> {
+export async function prepareFacadeWorkload(quick: boolean, { loadEngineModel }: Library): Promise<FacadeWorkload> {
     const embeddingModel = await ensureFixtureModel({ kind: "embedding", size: "0.6b" });
     const rerankModel = await ensureFixtureModel({ kind: "reranker-rank", size: "0.6b" });
     const tokenizer = await loadEngineModel(await ensureFixtureModel({ kind: "embedding", size: "tiny" }));

@@ -3,7 +3,7 @@
  * together), what it compares, the criterion its report checks, whether the group runs it by default, and the
  * function a child process runs for it. The targets are the issue's; the reports print a verdict against each.
  */
-import type * as Library from "../../src/index.js";
+import type { Library } from "./runner.js";
 import { alternating } from "./cases/alternating.js";
 import { nlcCost, oursCost } from "./cases/cost.js";
 import { nlcEmbed, oursEmbed, oursEmbedTwoWorkers, oursSweep } from "./cases/embedding.js";
@@ -46,13 +46,13 @@ interface CaseEntry {
 }
 export interface FacadeCase extends CaseEntry {
     group: "facade";
-    run(workload: FacadeWorkload, lib: typeof Library): Promise<FacadeResult>;
+    run(workload: FacadeWorkload, lib: Library): Promise<FacadeResult>;
 }
 export interface EngineCase extends CaseEntry {
     group: "engine";
     /** Its name in the engine results file. */
     engine: EngineKind;
-    run(workload: EngineWorkload, lib: typeof Library): Promise<EngineTrial>;
+    run(workload: EngineWorkload, lib: Library): Promise<EngineTrial>;
 }
 export type BenchCase = FacadeCase | EngineCase;
 export type GroupName = BenchCase["group"];

@@ -7,7 +7,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type * as Library from "../../src/index.js";
+import type * as RootEntry from "../../src/index.js";
+import type * as EngineEntry from "../../src/exports/engine.js";
 import { REPO_ROOT } from "../../test/fixtures/qwen3-fixture.js";
 import { findCase } from "./registry.js";
 
@@ -15,10 +16,17 @@ const RESULT_PREFIX = "BENCH_RESULT ";
 const SOURCE_BUILD_WARNING = "falling back to building from source";
 const ENTRY = fileURLToPath(new URL("../bench.ts", import.meta.url));
 
+/** What the cases use of the package: its root entry (the facade) and qwen3-embedding/engine. */
+export type Library = typeof RootEntry & typeof EngineEntry;
+
 /** The library as users run it: the compiled dist/, or src/ through tsx with fromSource. */
-export async function loadLibrary(fromSource: boolean): Promise<typeof Library> {
-    const entry = join(REPO_ROOT, fromSource ? "src/index.ts" : "dist/index.js");
-    return (await import(pathToFileURL(entry).href)) as typeof Library;
+export async function loadLibrary(fromSource: boolean): Promise<Library> {
+    const load = async <T>(source: string, compiled: string) => (await import(pathToFileURL(join(REPO_ROOT, fromSource ? source : compiled)).href)) as T;
+    const [root, engine] = await Promise.all([
+        load<typeof RootEntry>("src/index.ts", "dist/index.js"),
+        load<typeof EngineEntry>("src/exports/engine.ts", "dist/exports/engine.js"),
+    ]);
+    return { ...root, ...engine };
 }
 
 export function buildDist(): void {

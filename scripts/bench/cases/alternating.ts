@@ -3,7 +3,7 @@
  * small slices of the same texts (every e-mail three times, every document once), so that each ratio compares throughput
  * measured seconds apart. The absolute figures of each engine in a fresh process of its own come from the other cases.
  */
-import type * as Library from "../../../src/index.js";
+import type { Library } from "../runner.js";
 import { loadedLlamaLibraries, median, peakRssMb } from "../bench-support.js";
 import { NLC_BATCH_SIZE, nodeLlamaCpp, rankInputTokens, upperBound, type Token } from "../contenders.js";
 import type { FacadeWorkload } from "../facade-workload.js";
@@ -18,7 +18,7 @@ export const DOCUMENT_SLICE = 5;
 const SHORT_ROUNDS = 5;
 export const IDLE_QUERIES = 7;
 
-export async function alternating(w: FacadeWorkload, lib: typeof Library): Promise<FacadeResult> {
+export async function alternating(w: FacadeWorkload, lib: Library): Promise<FacadeResult> {
     const embedder = await lib.createEmbedder({ model: w.embeddingModel });
     const reranker = await lib.createReranker({ model: w.rerankModel });
     const nlc = await nodeLlamaCpp();
@@ -39,7 +39,7 @@ export async function alternating(w: FacadeWorkload, lib: typeof Library): Promi
         const start = (slice * size) % items.length;
         return items.slice(start, start + size);
     };
-    await embedder.embed(w.short.slice(0, 2));
+    await embedder.embedDocuments(w.short.slice(0, 2));
     await reranker.rerank(w.query, w.documents.slice(0, 1));
     await nlcEmbed.getEmbeddingFor(w.shortTokens[0] as Token[]);
     await nlcRank.rank(w.query, w.documents[0]!);
@@ -49,12 +49,12 @@ export async function alternating(w: FacadeWorkload, lib: typeof Library): Promi
     const shortTokens = totalTokens(w.shortTokens);
     const short = await alternate(SHORT_ROUNDS, {
         oursOneCall: async () => {
-            const { totalTokens: tokens } = await embedder.embed(w.short);
+            const { totalTokens: tokens } = await embedder.embedDocuments(w.short);
             if (tokens !== shortTokens) throw new Error(`the facade evaluated ${tokens} tokens, the workload says ${shortTokens}`);
             return { tokens, texts: w.short.length };
         },
         oursConcurrent: async () => {
-            const results = await Promise.all(w.short.map((text) => embedder.embed([text])));
+            const results = await Promise.all(w.short.map((text) => embedder.embedDocuments([text])));
             return { tokens: results.reduce((total, result) => total + result.totalTokens, 0), texts: w.short.length };
         },
         nlc: nlcEmbedArm(() => w.shortTokens),
@@ -62,7 +62,7 @@ export async function alternating(w: FacadeWorkload, lib: typeof Library): Promi
     const emails = await alternate(Math.ceil((EMAIL_PASSES * w.emails.length) / EMAIL_SLICE), {
         ours: async (slice) => {
             const texts = sliceOf(w.emails, EMAIL_SLICE, slice);
-            return { tokens: (await embedder.embed(texts)).totalTokens, texts: texts.length };
+            return { tokens: (await embedder.embedDocuments(texts)).totalTokens, texts: texts.length };
         },
         nlc: nlcEmbedArm((slice) => sliceOf(w.emailTokens, EMAIL_SLICE, slice)),
         upper: upperArm(upperEmbed),
@@ -89,7 +89,7 @@ export async function alternating(w: FacadeWorkload, lib: typeof Library): Promi
         list.push(performance.now() - start);
     };
     for (let i = 0; i < IDLE_QUERIES; i++) {
-        const facade = () => timed(idle.facade, () => embedder.embed([w.short[i]!]));
+        const facade = () => timed(idle.facade, () => embedder.embedDocuments([w.short[i]!]));
         const raw = () => timed(idle.raw, () => upperEmbed.context.embedBatch([Int32Array.from(w.shortTokens[i]!)]));
         if (i % 2 === 0) await facade().then(raw);
         else await raw().then(facade);

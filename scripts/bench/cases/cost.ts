@@ -1,5 +1,5 @@
 /** Cost per token of one input as it grows from 32 to 8192 tokens: the facade and node-llama-cpp. */
-import type * as Library from "../../../src/index.js";
+import type { Library } from "../runner.js";
 import { END_OF_TEXT_TOKEN } from "../../../src/format/embedding-input.js";
 import { loadedLlamaLibraries, peakRssMb } from "../bench-support.js";
 import { nodeLlamaCpp, type Token } from "../contenders.js";
@@ -9,13 +9,13 @@ import type { FacadeResult } from "../registry.js";
 
 export interface Cost { tokens: number; msPerToken: number }
 
-export async function oursCost(w: FacadeWorkload, { createEmbedder }: typeof Library): Promise<FacadeResult> {
+export async function oursCost(w: FacadeWorkload, { createEmbedder }: Library): Promise<FacadeResult> {
     const embedder = await createEmbedder({ model: w.embeddingModel, contextSize: 8192 });
-    await embedder.embed([w.short[0]!]);
+    await embedder.embedDocuments([w.short[0]!]);
     const costs: Cost[] = [];
     for (const length of w.costLengths) {
         const result = await measure(length, 1, async () => {
-            const { tokens } = await embedder.embed([w.longText], { maxTokens: length });
+            const { tokens } = await embedder.embedDocuments([w.longText], { maxTokens: length });
             if (tokens[0] !== length) throw new Error(`expected ${length} tokens, the facade evaluated ${tokens[0]}`);
         });
         costs.push({ tokens: length, msPerToken: (result.seconds * 1000) / length });

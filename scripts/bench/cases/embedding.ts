@@ -1,5 +1,5 @@
 /** Embedding throughput and latency, each engine in a process of its own: the facade, node-llama-cpp, the batchTokens sweep. */
-import type * as Library from "../../../src/index.js";
+import type { Library } from "../runner.js";
 import { loadedLlamaLibraries, peakRssMb } from "../bench-support.js";
 import { NLC_BATCH_SIZE, nodeLlamaCpp, type Token } from "../contenders.js";
 import type { FacadeWorkload } from "../facade-workload.js";
@@ -10,30 +10,30 @@ import type { FacadeResult } from "../registry.js";
 export const CONCURRENCY = [1, 8, 64];
 
 /** The short texts in one call and as concurrent calls, the e-mails in one call, latency, and batch invariance. */
-export async function oursEmbed(w: FacadeWorkload, { createEmbedder, cosineSimilarity }: typeof Library): Promise<FacadeResult> {
+export async function oursEmbed(w: FacadeWorkload, { createEmbedder, cosineSimilarity }: Library): Promise<FacadeResult> {
     const shortTokens = totalTokens(w.shortTokens);
     const embedder = await createEmbedder({ model: w.embeddingModel, workers: 1 });
-    await embedder.embed(w.short.slice(0, 2));
+    await embedder.embedDocuments(w.short.slice(0, 2));
     const result: Record<string, unknown> = { workers: 1 };
     let checked = 0;
     result["shortOneCall"] = await measure(shortTokens, w.short.length, async () => {
-        checked = (await embedder.embed(w.short)).totalTokens;
+        checked = (await embedder.embedDocuments(w.short)).totalTokens;
     });
     if (checked !== shortTokens) throw new Error(`the facade evaluated ${checked} tokens, the workload says ${shortTokens}`);
-    result["shortConcurrent"] = await measure(shortTokens, w.short.length, () => Promise.all(w.short.map((text) => embedder.embed([text]))));
+    result["shortConcurrent"] = await measure(shortTokens, w.short.length, () => Promise.all(w.short.map((text) => embedder.embedDocuments([text]))));
     const emails = { value: undefined as Float32Array[] | undefined };
     result["emails"] = await measure(totalTokens(w.emailTokens), w.emails.length, async () => {
-        emails.value = (await embedder.embed(w.emails)).embeddings as Float32Array[];
+        emails.value = (await embedder.embedDocuments(w.emails)).embeddings as Float32Array[];
     });
     result["latency"] = [];
     for (const concurrency of CONCURRENCY) {
-        (result["latency"] as Latency[]).push(await latency(concurrency, Math.max(w.latencyRequests, concurrency * 2), w.short, (i) => w.shortTokens[i]!.length, (i) => embedder.embed([w.short[i]!])));
+        (result["latency"] as Latency[]).push(await latency(concurrency, Math.max(w.latencyRequests, concurrency * 2), w.short, (i) => w.shortTokens[i]!.length, (i) => embedder.embedDocuments([w.short[i]!])));
     }
     // Batch invariance: every e-mail and short text alone against its row in the big calls.
     let worst = 1;
-    for (const [i, text] of w.emails.entries()) worst = Math.min(worst, cosineSimilarity((await embedder.embed([text])).embeddings[0] as Float32Array, emails.value![i]!));
-    const shortBatch = (await embedder.embed([...w.short.slice(0, 16), ...w.emails.slice(0, 4)])).embeddings as Float32Array[];
-    for (let i = 0; i < 16; i++) worst = Math.min(worst, cosineSimilarity((await embedder.embed([w.short[i]!])).embeddings[0] as Float32Array, shortBatch[i]!));
+    for (const [i, text] of w.emails.entries()) worst = Math.min(worst, cosineSimilarity((await embedder.embedDocuments([text])).embeddings[0] as Float32Array, emails.value![i]!));
+    const shortBatch = (await embedder.embedDocuments([...w.short.slice(0, 16), ...w.emails.slice(0, 4)])).embeddings as Float32Array[];
+    for (let i = 0; i < 16; i++) worst = Math.min(worst, cosineSimilarity((await embedder.embedDocuments([w.short[i]!])).embeddings[0] as Float32Array, shortBatch[i]!));
     result["batchInvarianceWorstCosine"] = worst;
     const rss = peakRssMb();
     await embedder.close();
@@ -41,10 +41,10 @@ export async function oursEmbed(w: FacadeWorkload, { createEmbedder, cosineSimil
 }
 
 /** The e-mails in one call on a pool of two workers (its peak RSS is what the case is for). */
-export async function oursEmbedTwoWorkers(w: FacadeWorkload, { createEmbedder }: typeof Library): Promise<FacadeResult> {
+export async function oursEmbedTwoWorkers(w: FacadeWorkload, { createEmbedder }: Library): Promise<FacadeResult> {
     const embedder = await createEmbedder({ model: w.embeddingModel, workers: 2 });
-    await embedder.embed(w.short.slice(0, 2));
-    const emails = await measure(totalTokens(w.emailTokens), w.emails.length, () => embedder.embed(w.emails));
+    await embedder.embedDocuments(w.short.slice(0, 2));
+    const emails = await measure(totalTokens(w.emailTokens), w.emails.length, () => embedder.embedDocuments(w.emails));
     await embedder.close();
     return { case: "ours-embed-2-workers", workers: 2, emails, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
 }
@@ -72,14 +72,14 @@ export async function nlcEmbed(w: FacadeWorkload): Promise<FacadeResult> {
 export interface SweepEntry { batchTokens: number; flashAttention: boolean; short: Throughput; emails: Throughput }
 
 /** How batchTokens and flash attention change throughput (how the defaults were chosen). */
-export async function oursSweep(w: FacadeWorkload, { createEmbedder }: typeof Library): Promise<FacadeResult> {
+export async function oursSweep(w: FacadeWorkload, { createEmbedder }: Library): Promise<FacadeResult> {
     const sweep: SweepEntry[] = [];
     for (const batchTokens of [256, 512, 1024, 2048]) {
         for (const flashAttention of [true, false]) {
             const embedder = await createEmbedder({ model: w.embeddingModel, batchTokens, flashAttention });
-            await embedder.embed(w.short.slice(0, 2));
-            const short = await measure(totalTokens(w.shortTokens), w.short.length, () => embedder.embed(w.short));
-            const emails = await measure(totalTokens(w.emailTokens), w.emails.length, () => embedder.embed(w.emails));
+            await embedder.embedDocuments(w.short.slice(0, 2));
+            const short = await measure(totalTokens(w.shortTokens), w.short.length, () => embedder.embedDocuments(w.short));
+            const emails = await measure(totalTokens(w.emailTokens), w.emails.length, () => embedder.embedDocuments(w.emails));
             sweep.push({ batchTokens, flashAttention, short, emails });
             await embedder.close();
         }

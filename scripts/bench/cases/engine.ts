@@ -3,7 +3,7 @@
  * LlamaEmbeddingContext one text at a time, and the upper bound (our engine on one 512-token sequence). Model load
  * and a short warm-up are not timed; both engines return their raw embeddings for the parent to compare.
  */
-import type * as Library from "../../../src/index.js";
+import type { Library } from "../runner.js";
 import { END_OF_TEXT_TOKEN } from "../../../src/format/embedding-input.js";
 import { loadedLlamaLibraries, startClock } from "../bench-support.js";
 import { nodeLlamaCpp, type Token } from "../contenders.js";
@@ -35,7 +35,7 @@ function warmUpSequence(workload: EngineWorkload): number[] {
     return [...workload.sequences[0]!.slice(0, WARM_UP_TOKENS - 1), END_OF_TEXT_TOKEN];
 }
 
-async function ourEngine(workload: EngineWorkload, { loadEngineModel }: typeof Library) {
+async function ourEngine(workload: EngineWorkload, { loadEngineModel }: Library) {
     const loadStart = performance.now();
     const model = await loadEngineModel(workload.modelPath);
     const context = await model.createContext();
@@ -54,7 +54,7 @@ async function ourEngine(workload: EngineWorkload, { loadEngineModel }: typeof L
 }
 
 /** The workload's sequences through embedBatch, up to batchTexts per call. */
-export async function oursEngine(workload: EngineWorkload, lib: typeof Library): Promise<EngineTrial> {
+export async function oursEngine(workload: EngineWorkload, lib: Library): Promise<EngineTrial> {
     const { context, loadSeconds, config, dispose } = await ourEngine(workload, lib);
     const sequences = workload.sequences.map((sequence) => Int32Array.from(sequence));
     const width = context.embeddingSize;
@@ -83,7 +83,7 @@ export async function oursEngine(workload: EngineWorkload, lib: typeof Library):
 }
 
 /** The upper bound: upperRepeats decodes of one 512-token sequence in our engine's default context. */
-export async function upperEngine(workload: EngineWorkload, lib: typeof Library): Promise<EngineTrial> {
+export async function upperEngine(workload: EngineWorkload, lib: Library): Promise<EngineTrial> {
     const { context, loadSeconds, config, dispose } = await ourEngine(workload, lib);
     const sequence = Int32Array.from(workload.upperSequence);
     const clock = startClock();

@@ -1,5 +1,5 @@
 /** Reranking throughput and scores, each engine in a process of its own: the facade and node-llama-cpp's rankAll. */
-import type * as Library from "../../../src/index.js";
+import type { Library } from "../runner.js";
 import { loadedLlamaLibraries, peakRssMb, startClock } from "../bench-support.js";
 import { NLC_BATCH_SIZE, nodeLlamaCpp, rankInputTokens } from "../contenders.js";
 import type { FacadeWorkload } from "../facade-workload.js";
@@ -7,7 +7,7 @@ import { measure, throughput } from "../measure.js";
 import type { FacadeResult } from "../registry.js";
 
 /** One query against every document in one call; then llama.cpp's RANK pooling on the official prompt, the reference scores. */
-export async function oursRerank(w: FacadeWorkload, lib: typeof Library): Promise<FacadeResult> {
+export async function oursRerank(w: FacadeWorkload, lib: Library): Promise<FacadeResult> {
     const { createReranker, loadEngineModel, RERANK_PREFIX, RERANK_SUFFIX, formatRerankBody, DEFAULT_INSTRUCTION } = lib;
     const reranker = await createReranker({ model: w.rerankModel });
     await reranker.score([[w.query, w.documents[0]!]]);

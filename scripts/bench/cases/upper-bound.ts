@@ -1,5 +1,5 @@
 /** The upper bound alone: one 512-token sequence decoded again and again, by the embedding and the reranking model. */
-import type * as Library from "../../../src/index.js";
+import type { Library } from "../runner.js";
 import { loadedLlamaLibraries, peakRssMb } from "../bench-support.js";
 import { upperBound } from "../contenders.js";
 import type { FacadeWorkload } from "../facade-workload.js";
@@ -11,7 +11,7 @@ export const UPPER_TOKENS = 512;
 /** The upper bound's sequence: the first UPPER_TOKENS tokens of the long text. */
 export const upperTokens = (w: FacadeWorkload) => w.longTokens.slice(0, UPPER_TOKENS);
 
-async function upperCase(name: "upper-embed" | "upper-rerank", w: FacadeWorkload, lib: typeof Library): Promise<FacadeResult> {
+async function upperCase(name: "upper-embed" | "upper-rerank", w: FacadeWorkload, lib: Library): Promise<FacadeResult> {
     const upper = await upperBound(lib, name === "upper-embed" ? w.embeddingModel : w.rerankModel, upperTokens(w), name === "upper-embed" ? "embed" : "rank");
     await upper.decode();
     const result = await measure(UPPER_TOKENS * w.upperRepeats, w.upperRepeats, async () => {
@@ -21,5 +21,5 @@ async function upperCase(name: "upper-embed" | "upper-rerank", w: FacadeWorkload
     return { case: name, upper: result, peakRssMb: peakRssMb(), libraries: loadedLlamaLibraries() };
 }
 
-export const upperEmbed = (w: FacadeWorkload, lib: typeof Library) => upperCase("upper-embed", w, lib);
-export const upperRerank = (w: FacadeWorkload, lib: typeof Library) => upperCase("upper-rerank", w, lib);
+export const upperEmbed = (w: FacadeWorkload, lib: Library) => upperCase("upper-embed", w, lib);
+export const upperRerank = (w: FacadeWorkload, lib: Library) => upperCase("upper-rerank", w, lib);
