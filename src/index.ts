@@ -11,8 +11,7 @@ export { TASK_INSTRUCTIONS, TASK_NAMES, DEFAULT_INSTRUCTION, type TaskName } fro
 export { formatQuery, END_OF_TEXT_TOKEN } from "./format/embedding-input.js";
 export { RERANK_PREFIX, RERANK_SUFFIX, formatRerankBody } from "./format/rerank-prompt.js";
 export { OUTPUT_TYPES, quantizeEmbedding, type OutputType, type EmbeddingArray } from "./format/output-types.js";
-export { cosineSimilarity, l2Normalize, truncateDimensions } from "./format/vector-math.js";
-export { embeddingSimilarity } from "./format/embedding-similarity.js";
+export { cosineSimilarity } from "./format/vector-math.js";
 
 // Models: registry, download, inspection.
 export { listModels, findModel, resolveModelSource, type RegistryModel } from "./models/model-registry.js";
