@@ -1,5 +1,4 @@
-import type { LoadEngineModelOptions } from "../engine/engine-model.js";
-import { createTokenizer, type TokenizerMethods } from "../facade/tokenizer.js";
+import { createTokenizer, type CreateTokenizerOptions, type TokenizerMethods } from "../facade/tokenizer.js";
 import type { ServedEmbedder } from "./server-options.js";
 import { END_OF_TEXT_TOKEN } from "../format/embedding-input.js";
 import { HttpError } from "./error-responses.js";
@@ -18,7 +17,7 @@ export type TokenCodec = TokenizerMethods;
  */
 export async function tokenCodecFor(
     served: ServedEmbedder,
-    options: LoadEngineModelOptions,
+    options: Omit<CreateTokenizerOptions, "model">,
 ): Promise<{ codec: TokenCodec; dispose(): Promise<void> }> {
     const own = served as Partial<TokenizerMethods>;
     if (typeof own.tokenize === "function" && typeof own.detokenize === "function" && typeof own.vocabularySize === "number") {
