@@ -60,6 +60,15 @@ describe("layering of src/", () => {
         expect(upward).toEqual([]);
     });
 
+    it("above the facade, nothing reaches past it into the scheduler, the runtime or the engine", () => {
+        const facade = LAYERS.indexOf("facade");
+        const hidden = new Set(["scheduler", "runtime", "engine"].map((layer) => (LAYERS as readonly string[]).indexOf(layer)));
+        const past = importEdges()
+            .filter(({ from, target }) => rankOf(from)! > facade && rankOf(from)! < LAYERS.indexOf("exports") && hidden.has(rankOf(target)!))
+            .map(({ from, specifier }) => `${relative(SRC, from)} imports ${specifier}`);
+        expect(past).toEqual([]);
+    });
+
     it("the check sees an upward import when there is one", () => {
         const engine = join(SRC, "engine", "engine-model.ts");
         const facade = join(SRC, "facade", "embedder.ts");
