@@ -10,6 +10,8 @@
         "native/addon-context.cc",
         "native/addon-model.cc",
         "native/batch-context.cc",
+        "native/batch-context-outputs.cc",
+        "native/batch-context-run.cc",
         "native/classifier-head.cc",
         "native/decode-layout.cc",
         "native/llama-api.cc",
