@@ -103,7 +103,7 @@ export class FacadeModel {
         try {
             await parts.runner.close();
         } finally {
-            parts.model.dispose();
+            await parts.model.dispose();
         }
     }
 }
@@ -139,7 +139,7 @@ export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKi
         }
         return new FacadeModel(model, runner, info, classification, { maxQueuedTokens, maxQueuedCalls });
     } catch (error) {
-        model.dispose();
+        await model.dispose();
         throw error;
     }
 }
