@@ -7,6 +7,7 @@
 #include "decode-layout.h"
 #include "instance-data.h"
 #include "promise-worker.h"
+#include "shared-handle.h"
 
 namespace qwen3 {
 namespace {
@@ -60,17 +61,12 @@ Napi::Function AddonContext::Define(Napi::Env env) {
 }
 
 Napi::Object AddonContext::NewInstance(Napi::Env env, std::shared_ptr<BatchContext> context) {
-    auto* data = env.GetInstanceData<InstanceData>();
-    auto holder = std::make_unique<std::shared_ptr<BatchContext>>(std::move(context));
-    return data->contextConstructor.New({Napi::External<std::shared_ptr<BatchContext>>::New(env, holder.get())});
+    return newSharedHandle(env, env.GetInstanceData<InstanceData>()->contextConstructor, std::move(context));
 }
 
-AddonContext::AddonContext(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonContext>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-        throw Napi::TypeError::New(info.Env(), "NativeContext cannot be constructed directly; use model.createContext()");
-    }
-    context_ = *info[0].As<Napi::External<std::shared_ptr<BatchContext>>>().Data();
-}
+AddonContext::AddonContext(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<AddonContext>(info),
+      context_(takeSharedHandle<BatchContext>(info, "NativeContext cannot be constructed directly; use model.createContext()")) {}
 
 std::shared_ptr<BatchContext> AddonContext::context(Napi::Env env) const {
     if (context_ == nullptr) throw codedError(env, "the context was disposed", "ERR_DISPOSED");

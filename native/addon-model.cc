@@ -9,6 +9,7 @@
 #include "instance-data.h"
 #include "llama-api.h"
 #include "promise-worker.h"
+#include "shared-handle.h"
 #include "tokenize-workers.h"
 
 namespace qwen3 {
@@ -94,17 +95,12 @@ Napi::Function AddonModel::Define(Napi::Env env) {
 }
 
 Napi::Object AddonModel::NewInstance(Napi::Env env, std::shared_ptr<LoadedModel> model) {
-    auto* data = env.GetInstanceData<InstanceData>();
-    auto holder = std::make_unique<std::shared_ptr<LoadedModel>>(std::move(model));
-    return data->modelConstructor.New({Napi::External<std::shared_ptr<LoadedModel>>::New(env, holder.get())});
+    return newSharedHandle(env, env.GetInstanceData<InstanceData>()->modelConstructor, std::move(model));
 }
 
-AddonModel::AddonModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonModel>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-        throw Napi::TypeError::New(info.Env(), "NativeModel cannot be constructed directly; use loadModel()");
-    }
-    model_ = *info[0].As<Napi::External<std::shared_ptr<LoadedModel>>>().Data();
-}
+AddonModel::AddonModel(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<AddonModel>(info),
+      model_(takeSharedHandle<LoadedModel>(info, "NativeModel cannot be constructed directly; use loadModel()")) {}
 
 std::shared_ptr<LoadedModel> AddonModel::model(Napi::Env env) const {
     if (model_ == nullptr) throw codedError(env, "the model was disposed", "ERR_DISPOSED");
