@@ -7,12 +7,17 @@
       "target_name": "qwen3_embedding",
       "sources": [
         "native/addon.cc",
+        "native/addon-context.cc",
+        "native/addon-model.cc",
         "native/batch-context.cc",
+        "native/batch-context-outputs.cc",
+        "native/batch-context-run.cc",
         "native/classifier-head.cc",
         "native/decode-layout.cc",
         "native/llama-api.cc",
         "native/llama-log.cc",
-        "native/model-registry.cc"
+        "native/model-registry.cc",
+        "native/tokenize-workers.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -77,10 +77,11 @@ public:
     bool onTensor(struct ggml_tensor* tensor, bool ask);
 
 private:
+    static constexpr uint32_t kFlashAttentionMinTokens = 64;  // GGML_FA_TILE_Q in ggml-cpu
     enum class Output { Hidden, Score };
+
+    // batch-context.cc: the llama.cpp contexts.
     BatchContext(std::shared_ptr<LoadedModel> model, const ContextOptions& options);
-    RunStatus run(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, Output output, float* out);
-    RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
     struct LlamaContextShape {
         uint32_t cells;
         uint32_t batchTokens;
@@ -90,9 +91,18 @@ private:
     };
     static llama_context* createLlamaContext(BatchContext* self, const ContextOptions& options, const LlamaContextShape& shape,
                                              std::string& error);
+    llama_context* mainContextFor(size_t tokens, RunStatus& status);
+    llama_context* longContext(size_t tokens, RunStatus& status);
+    void freeLongContext();
+
+    // batch-context-run.cc: decoding.
+    RunStatus run(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, Output output, float* out);
     RunStatus decodeLayout(llama_context* ctx, uint32_t budget, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
                            const std::vector<size_t>& offsets, Output output, float* out);
-    llama_context* mainContextFor(size_t tokens, RunStatus& status);
+    RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
+
+    // batch-context-outputs.cc: after a decode, writes each output row's result to `out`.
+    RunStatus readOutputs(llama_context* ctx, Output output, bool needHidden, float* out);
 
     std::shared_ptr<LoadedModel> model_;
     ContextOptions options_;
@@ -107,8 +117,6 @@ private:
     // creates a context). A sequence longer than a decode gets a context of its own size for the call that needs it.
     llama_context* longCtx_ = nullptr;
     uint32_t longCtxSize_ = 0;
-    llama_context* longContext(size_t tokens, RunStatus& status);
-    void freeLongContext();
     llama_batch batch_{};
     std::mutex mutex_;  // one run at a time on this llama_context
     std::atomic<bool> abortRequested_{false};

@@ -70,6 +70,10 @@ export class EngineContext {
         this.info = native.info();
     }
 
+    get disposed(): boolean {
+        return this.#native === undefined;
+    }
+
     get embeddingSize(): number {
         return this.info.embeddingSize;
     }
@@ -90,14 +94,18 @@ export class EngineContext {
         return this.#run("rankBatch", sequences, options);
     }
 
-    /** Frees the llama.cpp context (after a batch in flight ends). Later calls throw. */
-    dispose(): void {
+    /**
+     * Frees the llama.cpp context: a batch in flight is aborted and the context freed when it ends, which is when
+     * the promise resolves. Later calls throw DisposedError; calling it again does nothing.
+     */
+    async dispose(): Promise<void> {
         this.#native?.dispose();
         this.#native = undefined;
+        await this.#queue;
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
-        this.dispose();
+        await this.dispose();
     }
 
     #run(method: "embedBatch" | "rankBatch", sequences: readonly TokenSequence[], options: { signal?: AbortSignal }): Promise<Float32Array> {

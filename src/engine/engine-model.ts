@@ -63,14 +63,17 @@ export class EngineModel {
         return createEngineContext(this.#use(), this, options);
     }
 
-    /** Releases this handle; the weights are freed once no context or other handle uses them. */
-    dispose(): void {
+    /**
+     * Releases this handle (at once: the promise resolves when it is released); the weights are freed once no
+     * context or other handle uses them. Calling it again does nothing.
+     */
+    async dispose(): Promise<void> {
         this.#native?.dispose();
         this.#native = undefined;
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
-        this.dispose();
+        await this.dispose();
     }
 
     #use(): NativeModel {
@@ -100,7 +103,7 @@ async function loadChecked(
     const native = await callNative(() => loadNativeAddon().loadModel(path, { gpuLayers, useMmap }));
     const model = new EngineModel(path, inspection, native, library);
     if (model.info.embeddingSize !== inspection.embeddingSize) {
-        model.dispose();
+        await model.dispose();
         throw new ModelFileError(`${path}: llama.cpp reports ${model.info.embeddingSize} dimensions but the header says ${inspection.embeddingSize}`);
     }
     return model;

@@ -4,13 +4,18 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NativeLoadError } from "../internal/errors.js";
 
-/** The shape of build/Release/qwen3_embedding.node (native/addon.cc). */
+/** The shape of build/Release/qwen3_embedding.node (native/addon.cc, addon-model.cc, addon-context.cc). */
 export interface NativeAddon {
-    init(libraryPath?: string): { libraryPath: string; gpuOffloadSupported: boolean };
+    init(libraryPath?: string): NativeLibraryInfo;
     findLoadedLibrary(prefix: string): string;
     loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean }): Promise<NativeModel>;
     /** Models loaded in this process right now, across all threads. */
     liveModelCount(): number;
+}
+
+export interface NativeLibraryInfo {
+    libraryPath: string;
+    gpuOffloadSupported: boolean;
 }
 
 export interface NativeModelInfo {
@@ -69,6 +74,45 @@ export interface NativeContext {
     abort(): void;
     dispose(): void;
 }
+
+/**
+ * Lists T's keys: the list must name every key of T and nothing else, or it does not compile. With the lists
+ * below, test/engine/native-addon-surface.test.ts holds these interfaces to what the compiled addon really has.
+ */
+function keyList<T>() {
+    return <const K extends readonly (keyof T)[]>(
+        ...keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : { missingKeys: Exclude<keyof T, K[number]> })
+    ): K => keys;
+}
+
+export const NATIVE_ADDON_FUNCTIONS = keyList<NativeAddon>()("init", "findLoadedLibrary", "loadModel", "liveModelCount");
+export const NATIVE_LIBRARY_INFO_KEYS = keyList<NativeLibraryInfo>()("libraryPath", "gpuOffloadSupported");
+export const NATIVE_MODEL_METHODS = keyList<NativeModel>()("info", "tokenize", "detokenize", "createContext", "dispose");
+export const NATIVE_MODEL_INFO_KEYS = keyList<NativeModelInfo>()(
+    "description",
+    "architecture",
+    "embeddingSize",
+    "trainedContextSize",
+    "layers",
+    "vocabularySize",
+    "eosToken",
+    "parameters",
+    "sizeBytes",
+    "classifierLabels",
+    "gpuOffloadSupported",
+);
+export const NATIVE_CONTEXT_METHODS = keyList<NativeContext>()("info", "embedBatch", "rankBatch", "abort", "dispose");
+export const NATIVE_CONTEXT_INFO_KEYS = keyList<NativeContextInfo>()(
+    "contextSize",
+    "batchTokens",
+    "maxSequences",
+    "embeddingSize",
+    "flashAttention",
+    "sequenceAlignment",
+    "unalignedMaxTokens",
+    "rankMethod",
+    "rankUnavailable",
+);
 
 let addon: NativeAddon | undefined;
 

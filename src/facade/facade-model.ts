@@ -107,7 +107,7 @@ export class FacadeModel {
         try {
             await parts.runner.close();
         } finally {
-            parts.model.dispose();
+            await parts.model.dispose();
         }
     }
 }
@@ -152,7 +152,7 @@ export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKi
         }
         return new FacadeModel(model, runner, info, classification, limits);
     } catch (error) {
-        model.dispose();
+        await model.dispose();
         throw error;
     }
 }

@@ -15,6 +15,6 @@ export class ContextRunner implements BatchRunner {
     }
 
     async close(): Promise<void> {
-        this.#context.dispose();
+        await this.#context.dispose();
     }
 }

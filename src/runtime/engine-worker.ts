@@ -35,7 +35,7 @@ async function start() {
         try {
             context = await model.createContext(contextOptions);
         } catch (error) {
-            model.dispose();
+            await model.dispose();
             throw error;
         }
     } catch (error) {

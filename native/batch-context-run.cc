@@ -1,0 +1,191 @@
+// Running a batch: checking the sequences, laying them out over decodes (decode-layout.h), filling the llama_batch
+// and calling llama_decode.
+#include "batch-context.h"
+
+#include <algorithm>
+
+#include "decode-layout.h"
+#include "llama-log.h"
+
+namespace qwen3 {
+namespace {
+
+// Filler tokens (see decode-layout.h) form a sequence of their own. With a unified KV cache llama.cpp accepts
+// sequence ids up to LLAMA_MAX_SEQ - 1 whatever n_seq_max is, so this id never meets a real one (at most 255).
+constexpr llama_seq_id kFillerSeqId = 255;
+constexpr llama_token kFillerToken = 0;
+
+RunStatus decodeFailure(int32_t code, size_t tokens, const std::string& log) {
+    const std::string detail = log.empty() ? "" : ": " + log;
+    switch (code) {
+        case 1:
+            return RunStatus::fail("ERR_CONTEXT_TOO_SMALL", "llama_decode found no KV cache slot for a batch of " +
+                                                                std::to_string(tokens) +
+                                                                " tokens: the context is too small; create it with a larger contextSize" +
+                                                                detail);
+        case 2:
+            return RunStatus::fail("ERR_ABORTED", "the batch was aborted");
+        case -1:
+            return RunStatus::fail("ERR_DECODE", "llama_decode rejected the batch as invalid input" + detail);
+        default:
+            return RunStatus::fail("ERR_DECODE", "llama_decode failed with code " + std::to_string(code) + detail);
+    }
+}
+
+}  // namespace
+
+RunStatus BatchContext::embed(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out) {
+    return run(tokens, lengths, Output::Hidden, out);
+}
+
+RunStatus BatchContext::rank(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out) {
+    if (!rankUnavailable_.empty()) return RunStatus::fail("ERR_DECODE", "this model cannot rerank: " + rankUnavailable_);
+    return run(tokens, lengths, Output::Score, out);
+}
+
+RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, Output output,
+                              float* out) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto& api = llama();
+    abortRequested_.store(false);
+    struct ReleaseLongContext {
+        BatchContext* self;
+        ~ReleaseLongContext() { self->freeLongContext(); }
+    } releaseLongContext{this};
+
+    const int32_t nVocab = api.llama_vocab_n_tokens(model_->vocab());
+    size_t total = 0;
+    std::vector<size_t> offsets(lengths.size());
+    for (size_t i = 0; i < lengths.size(); i++) {
+        offsets[i] = total;
+        if (lengths[i] == 0) return RunStatus::fail("ERR_DECODE", "sequence " + std::to_string(i) + " is empty");
+        if (lengths[i] > info_.contextSize) {
+            return RunStatus::fail("ERR_CONTEXT_TOO_SMALL", "sequence " + std::to_string(i) + " has " + std::to_string(lengths[i]) +
+                                                                " tokens but the context holds " + std::to_string(info_.contextSize) +
+                                                                ": truncate it or create the context with a larger contextSize");
+        }
+        if (options_.llamaPooling && lengths[i] > info_.batchTokens) {
+            return RunStatus::fail("ERR_CONTEXT_TOO_SMALL", "sequence " + std::to_string(i) + " has " +
+                                                                std::to_string(lengths[i]) +
+                                                                " tokens; llamaPooling needs every sequence to fit one batch of " +
+                                                                std::to_string(info_.batchTokens));
+        }
+        total += lengths[i];
+    }
+    if (total != tokens.size()) {
+        return RunStatus::fail("ERR_DECODE", "the lengths add up to " + std::to_string(total) + " but " +
+                                                           std::to_string(tokens.size()) + " tokens were given");
+    }
+    for (size_t i = 0; i < tokens.size(); i++) {
+        if (tokens[i] < 0 || tokens[i] >= nVocab) {
+            return RunStatus::fail("ERR_DECODE", "token " + std::to_string(tokens[i]) + " at position " +
+                                                               std::to_string(i) + " is outside the vocabulary (0.." +
+                                                               std::to_string(nVocab - 1) + ")");
+        }
+    }
+
+    // Decodes never share the KV cache with the next one, so no sequence attends over another decode's cells.
+    const size_t maxSeqs = std::min<size_t>(info_.maxSequences, kFillerSeqId);
+    if (shortCtx_ != nullptr) {
+        // Exact flash-attention mode (see create): 64 tokens or more alone, shorter ones packed apart.
+        std::vector<size_t> shortIndex;
+        std::vector<uint32_t> shortLengths;
+        for (size_t s = 0; s < lengths.size(); s++) {
+            if (lengths[s] < kFlashAttentionMinTokens) {
+                shortIndex.push_back(s);
+                shortLengths.push_back(lengths[s]);
+                continue;
+            }
+            DecodeLayout alone;
+            alone.slots.push_back({s, lengths[s]});
+            alone.end = s + 1;
+            alone.tokens = lengths[s];
+            RunStatus status;
+            llama_context* ctx = mainContextFor(alone.tokens, status);
+            if (ctx == nullptr) return status;
+            if (status = decodeLayout(ctx, info_.batchTokens, alone, tokens, offsets, output, out); status.failed()) return status;
+        }
+        for (size_t start = 0; start < shortLengths.size();) {
+            DecodeLayout layout = planDecode(shortLengths, start, shortBatchTokens_, std::min<size_t>(maxSeqs, shortBatchTokens_), options_.sequenceAlignment);
+            start = layout.end;
+            for (DecodeSlot& slot : layout.slots) {
+                if (slot.sequence != DecodeSlot::kFiller) slot.sequence = shortIndex[slot.sequence];
+            }
+            if (auto status = decodeLayout(shortCtx_, shortBatchTokens_, layout, tokens, offsets, output, out); status.failed()) return status;
+        }
+    } else {
+        for (size_t start = 0; start < lengths.size();) {
+            const DecodeLayout layout = planDecode(lengths, start, info_.batchTokens, maxSeqs, options_.sequenceAlignment);
+            start = layout.end;
+            RunStatus status;
+            llama_context* ctx = mainContextFor(layout.tokens, status);
+            if (ctx == nullptr) return status;
+            if (status = decodeLayout(ctx, info_.batchTokens, layout, tokens, offsets, output, out); status.failed()) return status;
+        }
+    }
+    api.llama_memory_clear(api.llama_get_memory(ctx_), false);
+    return {};
+}
+
+// A layout longer than `budget` (one sequence) is fed in equal chunks with continuing positions (equal, so no chunk
+// falls under the 64 tokens of flash attention's tiled kernel).
+RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t budget, const DecodeLayout& layout,
+                                     const std::vector<int32_t>& tokens, const std::vector<size_t>& offsets, Output output,
+                                     float* out) {
+    const auto& api = llama();
+    const size_t chunks = (layout.tokens + budget - 1) / budget;
+    const size_t chunkTokens = (layout.tokens + chunks - 1) / chunks;
+    // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
+    api.llama_memory_clear(api.llama_get_memory(ctx), false);
+    batch_.n_tokens = 0;
+    chunkOutputs_.clear();
+    chunkOutputBatchIndex_.clear();
+    chunkOutputSeqId_.clear();
+    llama_pos fillerPos = 0;
+    llama_seq_id nextSeqId = 0;
+    for (const DecodeSlot& slot : layout.slots) {
+        const bool filler = slot.sequence == DecodeSlot::kFiller;
+        const llama_seq_id seqId = filler ? kFillerSeqId : nextSeqId++;
+        const int32_t* source = filler ? nullptr : tokens.data() + offsets[slot.sequence];
+        for (uint32_t pos = 0; pos < slot.tokens; pos++) {
+            const bool last = !filler && pos + 1 == slot.tokens;
+            const int32_t at = batch_.n_tokens++;
+            batch_.token[at] = filler ? kFillerToken : source[pos];
+            batch_.pos[at] = filler ? fillerPos++ : static_cast<llama_pos>(pos);
+            batch_.n_seq_id[at] = 1;
+            batch_.seq_id[at][0] = seqId;
+            batch_.logits[at] = (last || (options_.llamaPooling && !filler)) ? 1 : 0;
+            if (last) {
+                chunkOutputs_.push_back(slot.sequence);
+                chunkOutputBatchIndex_.push_back(at);
+                chunkOutputSeqId_.push_back(seqId);
+            }
+            if (static_cast<size_t>(batch_.n_tokens) == chunkTokens) {
+                if (auto status = decodeChunk(ctx, output, out); status.failed()) return status;
+            }
+        }
+    }
+    return decodeChunk(ctx, output, out);
+}
+
+RunStatus BatchContext::decodeChunk(llama_context* ctx, Output output, float* out) {
+    const auto& api = llama();
+    if (batch_.n_tokens == 0) return {};
+    const bool needHidden = !options_.llamaPooling && (output == Output::Hidden || rankMethod_ == RankMethod::ClassifierRows);
+    capturing_ = needHidden;
+    hiddenIsEnough_ = needHidden && !(output == Output::Score && rankMethod_ == RankMethod::YesNoLogits);
+    captured_.clear();
+    capturedRows_ = 0;
+
+    beginLogCapture();
+    const int32_t code = api.llama_decode(ctx, batch_);
+    capturing_ = false;
+    const size_t tokensInChunk = static_cast<size_t>(batch_.n_tokens);
+    batch_.n_tokens = 0;
+    if (code != 0) {
+        return decodeFailure(code, tokensInChunk, capturedLog());
+    }
+    return readOutputs(ctx, output, needHidden, out);
+}
+
+}  // namespace qwen3
