@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { DisposedError, loadEngineModel } from "../../src/index.js";
+import { DisposedError } from "../../src/index.js";
+import { loadEngineModel } from "../../src/exports/engine.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 
 let path: string;
