@@ -43,7 +43,9 @@ export type { ServerOptions, ServedEmbedder, ServedReranker, SchedulerQueueStats
 export type { ApiKeySpec } from "./server/api-key-access.js";
 
 // Applications: semantic search, recommendation and long-term memory on PostgreSQL + pgvector (PGlite and pg load on first open).
-export { openStore, VectorStore, type OpenStoreOptions, type NamespaceInfo, type NamespaceStats, type StoreRecord, type UpsertOptions, type UpsertResult, type StoredItem, type SearchHit, type StoreSearchOptions, type ListOptions, type CacheKey, type StoreStats } from "./store/vector-store.js";
+export { openStore, type OpenStoreOptions } from "./store/open-store.js";
+export { VectorStore } from "./store/vector-store.js";
+export type { NamespaceInfo, NamespaceStats, StoreRecord, UpsertOptions, UpsertResult, StoredItem, SearchHit, StoreSearchOptions, ListOptions, CacheKey, StoreStats } from "./store/store-types.js";
 export { StoreError, type StoreErrorReason } from "./store/store-error.js";
 export type { Durability } from "./store/pglite-driver.js";
 export type { MetadataFilter, MetadataOperators, MetadataScalar } from "./store/metadata-filter.js";

@@ -6,7 +6,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidOptionError, MIGRATIONS, StoreError, openStore, type MetadataFilter, type VectorStore } from "../../src/index.js";
-import { openStoreOnDriver } from "../../src/store/vector-store.js";
+import { openStoreOnDriver } from "../../src/store/open-store.js";
 import { openPgliteDriver } from "../../src/store/pglite-driver.js";
 import { openPostgresDriver } from "../../src/store/postgres-driver.js";
 import { defaultDatabase, parseDatabaseLocation, userDataDirectory } from "../../src/store/store-location.js";
