@@ -30,7 +30,7 @@ import type {
 
 /**
  * Vectors, texts and JSON metadata in PostgreSQL with pgvector, embedded (PGlite) or on a server (`pg`): the same
- * schema and statements either way. Create with `openStore`.
+ * schema and statements either way. Create with `openStore`; release with `dispose()` (or `await using`).
  */
 export class VectorStore {
     readonly kind: SqlDriverKind;
@@ -38,6 +38,7 @@ export class VectorStore {
     readonly location: string;
     readonly #driver: SqlDriver;
     readonly #schemaVersion: number;
+    #disposal: Promise<void> | undefined;
 
     /** @internal */
     constructor(driver: SqlDriver, schemaVersion: number) {
@@ -176,13 +177,30 @@ export class VectorStore {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // Lifecycle
 
-    /** Closes the database (PGlite: flushes and releases the directory lock; PostgreSQL: ends the pool). */
-    close(): Promise<void> {
-        return this.#driver.close();
+    /** True once `dispose()` (or `close()`) was called. */
+    get disposed(): boolean {
+        return this.#disposal !== undefined;
     }
 
+    /**
+     * Closes the database (PGlite: flushes, fsyncs a `"relaxed"` store's directory and releases the directory lock;
+     * PostgreSQL: ends the pool) and resolves when that is done; calling it again returns the same promise. Every call
+     * after it fails with StoreError("unavailable") "The store at … is closed": open the store again with `openStore`.
+     */
+    dispose(): Promise<void> {
+        this.#disposal ??= this.#driver.close();
+        return this.#disposal;
+    }
+
+    /** The same as `dispose()`, under the name the store has always had. */
+    close(): Promise<void> {
+        return this.dispose();
+    }
+
+    /** `await using store = await openStore()` disposes it at the end of the block. */
     async [Symbol.asyncDispose](): Promise<void> {
-        await this.close();
+        await this.dispose();
     }
 }

@@ -375,6 +375,20 @@ describe("migrations", () => {
     });
 });
 
+describe("lifecycle", () => {
+    it("dispose() closes once; close() and Symbol.asyncDispose are the same; calls after it are StoreError(unavailable)", async () => {
+        const store = await openStore({ database: "memory" });
+        expect(store.disposed).toBe(false);
+        const disposal = store.dispose();
+        expect(store.disposed).toBe(true);
+        expect(store.close()).toBe(disposal);
+        await disposal;
+        await store[Symbol.asyncDispose]();
+        await expect(store.listNamespaces()).rejects.toMatchObject({ reason: "unavailable", message: "The store at memory is closed" });
+        await expect(store.search("music", [1, 0])).rejects.toBeInstanceOf(StoreError);
+    });
+});
+
 describe("database locations", () => {
     it("follows XDG_DATA_HOME and the platform conventions", () => {
         expect(userDataDirectory({ XDG_DATA_HOME: "/data" }, "linux")).toBe("/data/qwen3-embedding");
