@@ -1,4 +1,5 @@
 import type { Embedder } from "../facade/embedder.js";
+import { dotProduct, meanDirection } from "../format/vector-math.js";
 import { InvalidOptionError } from "../internal/errors.js";
 import { checkItemId, checkItemText, checkMetadata, checkNamespace, type Metadata } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
@@ -7,6 +8,7 @@ import { checkAbortSignal, checkInteger, checkOneOf, checkOptionsObject, checkSt
 import { checkStore, checkUnitInterval } from "./application-options.js";
 import { indexDocuments, type IndexDocument, type IndexOptions, type IndexResult } from "./document-indexer.js";
 import { createEmbeddingCache, type EmbeddingCache, type EmbeddingCacheStats } from "./embedding-cache.js";
+import { selectByMmr } from "./mmr-selection.js";
 import { checkQueryLengths, checkQueryText } from "./query-text.js";
 
 export interface CreateRecommenderOptions {
@@ -115,12 +117,12 @@ export class Recommender {
         const [target] = await this.#resolve([checkItem("query", query)], "query", "document", signal);
         if (items === undefined) {
             const pool = await this.#searchCatalogue([target!.vector], topK + 1, opts.filter, target!.stored && target!.id !== undefined ? [target!.id] : []);
-            return pool.slice(0, topK).map((item) => toRecommendation(item, dot(item.vector, target!.vector)));
+            return pool.slice(0, topK).map((item) => toRecommendation(item, dotProduct(item.vector, target!.vector)));
         }
         if (opts.filter !== undefined) throw new InvalidOptionError("filter applies to the catalogue; it cannot be combined with items");
         const candidates = await this.#resolve(checkItems("items", items), "items", "document", signal);
         return candidates
-            .map((item) => ({ item, score: dot(item.vector, target!.vector) }))
+            .map((item) => ({ item, score: dotProduct(item.vector, target!.vector) }))
             .sort((a, b) => b.score - a.score || (a.item.index ?? 0) - (b.item.index ?? 0))
             .slice(0, topK)
             .map(({ item, score }) => toRecommendation(item, score));
@@ -142,7 +144,7 @@ export class Recommender {
         if (preferenceItems.length === 0) throw new InvalidOptionError("Expected at least one preference for preferences but received an empty array");
         const liked = await this.#resolve(preferenceItems, "preferences", "query", signal);
         const vectors = liked.map((item) => item.vector);
-        const taste = strategy === "mean" ? [normalize(mean(vectors))] : vectors;
+        const taste = strategy === "mean" ? [meanTaste(vectors)] : vectors;
 
         let pool: ResolvedItem[];
         if (candidates === undefined) {
@@ -154,7 +156,7 @@ export class Recommender {
             if (opts.filter !== undefined) throw new InvalidOptionError("filter applies to the catalogue; it cannot be combined with candidates");
             pool = await this.#resolve(checkItems("candidates", candidates), "candidates", "document", signal);
         }
-        const relevance = pool.map((item) => Math.max(...taste.map((vector) => dot(item.vector, vector))));
+        const relevance = pool.map((item) => Math.max(...taste.map((vector) => dotProduct(item.vector, vector))));
         return selectByMmr(pool, relevance, topK, diversity).map((index) => toRecommendation(pool[index]!, relevance[index]!));
     }
 
@@ -249,36 +251,6 @@ function checkItem(name: string, item: unknown): CheckedItem {
     };
 }
 
-/**
- * Maximal marginal relevance (Carbonell & Goldstein 1998): greedily picks the item maximizing
- * (1 - λ) * relevance - λ * max similarity to those already picked. λ = 0 is plain relevance order.
- * Returns indexes into `items`.
- */
-export function selectByMmr(items: readonly { vector: Float32Array }[], relevance: readonly number[], topK: number, lambda: number): number[] {
-    const order = items.map((_, index) => index).sort((a, b) => relevance[b]! - relevance[a]! || a - b);
-    if (lambda === 0) return order.slice(0, topK);
-    const picked: number[] = [];
-    const closest = new Array<number>(items.length).fill(-Infinity); // max similarity to a picked item
-    const left = new Set(order);
-    while (picked.length < topK && left.size > 0) {
-        let best = -1;
-        let bestValue = -Infinity;
-        for (const index of order) {
-            if (!left.has(index)) continue;
-            const penalty = picked.length === 0 ? 0 : closest[index]!;
-            const value = (1 - lambda) * relevance[index]! - lambda * penalty;
-            if (value > bestValue) {
-                bestValue = value;
-                best = index;
-            }
-        }
-        picked.push(best);
-        left.delete(best);
-        for (const index of left) closest[index] = Math.max(closest[index]!, dot(items[index]!.vector, items[best]!.vector));
-    }
-    return picked;
-}
-
 function toRecommendation(item: ResolvedItem, score: number): Recommendation {
     return {
         ...(item.index === undefined ? {} : { index: item.index }),
@@ -289,24 +261,11 @@ function toRecommendation(item: ResolvedItem, score: number): Recommendation {
     };
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-    let sum = 0;
-    for (let index = 0; index < a.length; index++) sum += a[index]! * b[index]!;
-    return sum;
-}
-
-function mean(vectors: readonly Float32Array[]): Float32Array {
-    const result = new Float32Array(vectors[0]!.length);
-    for (const vector of vectors) for (let index = 0; index < vector.length; index++) result[index]! += vector[index]!;
-    return result;
-}
-
-function normalize(vector: Float32Array): Float32Array {
-    let sum = 0;
-    for (const value of vector) sum += value * value;
-    const norm = Math.sqrt(sum);
-    if (norm === 0) throw new InvalidOptionError("The preferences cancel out (their mean vector is zero); use strategy \"max\"");
-    return vector.map((value) => value / norm);
+/** The preferences' mean taste: the unit vector along their mean. */
+function meanTaste(vectors: readonly Float32Array[]): Float32Array {
+    const direction = meanDirection(vectors);
+    if (direction.every((value) => value === 0)) throw new InvalidOptionError("The preferences cancel out (their mean vector is zero); use strategy \"max\"");
+    return direction;
 }
 
 /** Binds the catalogue namespace (when a store is given) to the embedder's model and dimension. */

@@ -1,6 +1,7 @@
 import type { Reranker } from "../facade/reranker.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
-import type { SearchHit, VectorStore } from "../store/vector-store.js";
+import type { SearchHit } from "../store/store-types.js";
+import type { VectorStore } from "../store/vector-store.js";
 import type { CallLimits } from "./call-limits.js";
 import type { EmbeddingCache } from "./embedding-cache.js";
 import { checkQueryLengths } from "./query-text.js";

@@ -9,7 +9,7 @@ import { inspectGguf } from "../models/gguf-inspection.js";
 import { resolveModelPath } from "../models/model-location.js";
 import { DURABILITIES, type Durability } from "../store/pglite-driver.js";
 import { defaultDatabase } from "../store/store-location.js";
-import { openStore } from "../store/vector-store.js";
+import { openStore } from "../store/open-store.js";
 import { checkItemId, checkMetadata } from "../store/item-validation.js";
 import { isPlainObject } from "../internal/validation.js";
 import { asUsageError, requireString, UsageError, writeLine, type Command } from "./command.js";

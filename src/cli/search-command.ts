@@ -2,7 +2,7 @@ import { createSearchIndex } from "../applications/search-index.js";
 import { createEmbedder } from "../facade/embedder.js";
 import { createReranker, type Reranker } from "../facade/reranker.js";
 import { compileMetadataFilter, type MetadataFilter } from "../store/metadata-filter.js";
-import { openStore } from "../store/vector-store.js";
+import { openStore } from "../store/open-store.js";
 import { asUsageError, requireString, UsageError, writeLine, type Command } from "./command.js";
 import { databaseOption, positiveInteger } from "./index-command.js";
 

@@ -1,7 +1,8 @@
 import { InvalidOptionError } from "../internal/errors.js";
 import { checkInteger } from "../internal/validation.js";
 
-// Sums of squares and products are accumulated in float64, whatever the input array type.
+// Sums of squares and products are accumulated in float64, whatever the input array type (meanDirection's sum of
+// components is kept in float32).
 
 /** A new vector scaled to unit length. The zero vector stays zero (there is no direction to keep). */
 export function l2Normalize(vector: Float32Array): Float32Array {
@@ -12,6 +13,20 @@ export function l2Normalize(vector: Float32Array): Float32Array {
     const norm = Math.sqrt(sumOfSquares);
     for (let i = 0; i < vector.length; i++) result[i] = vector[i]! / norm;
     return result;
+}
+
+/**
+ * The direction of the vectors' mean, as a unit vector: their sum (the mean's direction), added up component by
+ * component in a Float32Array, then l2Normalize'd. The zero vector when they cancel out.
+ */
+export function meanDirection(vectors: readonly Float32Array[]): Float32Array {
+    if (vectors.length === 0) throw new InvalidOptionError("Expected at least one vector for vectors but received an empty array");
+    const sum = new Float32Array(vectors[0]!.length);
+    for (const vector of vectors) {
+        checkSameLength(sum, vector);
+        for (let i = 0; i < vector.length; i++) sum[i]! += vector[i]!;
+    }
+    return l2Normalize(sum);
 }
 
 /**

@@ -8,16 +8,10 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { InvalidOptionError, ModelFileError } from "../internal/errors.js";
 import { checkOptionsObject, checkString } from "../internal/validation.js";
-import {
-    defaultManifestPath,
-    findModel,
-    listModelIds,
-    lookUpModel,
-    parseModelReference,
-    resolveModelSource,
-    type ModelSource,
-    type RegistryModel,
-} from "./model-registry.js";
+import { defaultManifestPath } from "./model-manifest.js";
+import { findModel, listModelIds, lookUpModel, resolveModelSource } from "./model-registry.js";
+import { parseModelReference, type ModelSource } from "./model-source.js";
+import type { RegistryModel } from "./registry-model.js";
 
 /** Environment variable naming the directory `pull` stores models in and ids are resolved against. */
 export const MODELS_DIR_ENV = "QWEN3_EMBEDDING_MODELS_DIR";

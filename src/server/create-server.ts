@@ -20,7 +20,8 @@ import { useJsonBodyParser } from "./json-body-parser.js";
 import { PRIVATE_LOG_SERIALIZERS } from "./private-log.js";
 import type { Embedder } from "../facade/embedder.js";
 import type { Reranker } from "../facade/reranker.js";
-import { openStore, type VectorStore } from "../store/vector-store.js";
+import { openStore } from "../store/open-store.js";
+import type { VectorStore } from "../store/vector-store.js";
 
 /** An HTTP server for Qwen3 embeddings and reranking, not yet listening nor loaded. */
 export interface Qwen3Server {

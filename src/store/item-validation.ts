@@ -126,3 +126,20 @@ export function checkEmbedding(name: string, value: unknown, dimensions: number)
     if (zero) throw new InvalidOptionError(`Expected a non-zero vector for ${name} but received ${dimensions} zeros`);
     return vector;
 }
+
+/** Ids asked for at most in one `get` or `delete`. */
+const MAX_IDS = 100_000;
+
+/** An array of at most 100,000 item ids. */
+export function checkIds(name: string, ids: unknown): string[] {
+    if (!Array.isArray(ids)) throw new InvalidOptionError(`Expected an array of ids for ${name} but received ${describeValue(ids)}`);
+    if (ids.length > MAX_IDS) throw new InvalidOptionError(`Expected at most ${MAX_IDS} ids for ${name} but received ${ids.length}`);
+    return ids.map((id, index) => checkItemId(`${name}[${index}]`, id));
+}
+
+/** A boolean option that defaults to false (`withEmbeddings`). */
+export function checkOptionalBoolean(name: string, value: unknown): boolean {
+    if (value === undefined) return false;
+    if (typeof value !== "boolean") throw new InvalidOptionError(`Expected a boolean for ${name} but received ${describeValue(value)}`);
+    return value;
+}

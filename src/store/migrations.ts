@@ -14,7 +14,7 @@ export const TABLE_PREFIX = "q3e_";
 /**
  * The schema. Vectors: one `q3e_items` table whose `embedding` column is an unconstrained `vector`; each namespace
  * is bound to one model and one dimension (`q3e_namespaces`) and gets its own partial HNSW index over
- * `embedding::vector(<dimensions>)` restricted to its rows (created by the store, see vector-store.ts). That keeps
+ * `embedding::vector(<dimensions>)` restricted to its rows (created by the store, see store-namespaces.ts). That keeps
  * one table and one set of statements for every model size and Matryoshka dimension, gives every namespace an exact
  * (unfiltered) HNSW graph, and lets a bulk load into one namespace build its graph once at the end.
  *

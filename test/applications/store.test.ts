@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidOptionError } from "../../src/index.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { StoreError, openStore, type MetadataFilter, type VectorStore } from "../../src/exports/store.js";
-import { openStoreOnDriver } from "../../src/store/vector-store.js";
+import { openStoreOnDriver } from "../../src/store/open-store.js";
 import { openPgliteDriver } from "../../src/store/pglite-driver.js";
 import { openPostgresDriver } from "../../src/store/postgres-driver.js";
 import { defaultDatabase, parseDatabaseLocation, userDataDirectory } from "../../src/store/store-location.js";
@@ -374,6 +374,20 @@ describe("migrations", () => {
         await expect(openStore({ database: directory })).rejects.toMatchObject({ reason: "locked", message: expect.stringContaining(`in use by process ${process.pid}`) as unknown as string });
         await first.close();
         await (await openStore({ database: directory })).close();
+    });
+});
+
+describe("lifecycle", () => {
+    it("dispose() closes once; close() and Symbol.asyncDispose are the same; calls after it are StoreError(unavailable)", async () => {
+        const store = await openStore({ database: "memory" });
+        expect(store.disposed).toBe(false);
+        const disposal = store.dispose();
+        expect(store.disposed).toBe(true);
+        expect(store.close()).toBe(disposal);
+        await disposal;
+        await store[Symbol.asyncDispose]();
+        await expect(store.listNamespaces()).rejects.toMatchObject({ reason: "unavailable", message: "The store at memory is closed" });
+        await expect(store.search("music", [1, 0])).rejects.toBeInstanceOf(StoreError);
     });
 });
 

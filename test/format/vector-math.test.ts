@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cosineSimilarity, dotProduct, l2Normalize, truncateDimensions } from "../../src/format/vector-math.js";
+import { cosineSimilarity, dotProduct, l2Normalize, meanDirection, truncateDimensions } from "../../src/format/vector-math.js";
 import { expectInvalidOption } from "./expect-invalid-option.js";
 
 const norm = (vector: Float32Array): number => Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
@@ -91,6 +91,37 @@ describe("dotProduct and cosineSimilarity", () => {
         expectInvalidOption(
             () => cosineSimilarity([1, 2], [1]),
             "Cannot compare vectors of different lengths: 2 and 1",
+        );
+    });
+});
+
+describe("meanDirection", () => {
+    it("is the unit vector along the mean, in a new array", () => {
+        const a = Float32Array.of(1, 0);
+        const b = Float32Array.of(0, 1);
+        const result = meanDirection([a, b]);
+        expect(Array.from(result)).toEqual([Math.fround(Math.SQRT1_2), Math.fround(Math.SQRT1_2)]);
+        expect(Array.from(a)).toEqual([1, 0]);
+        expect(Array.from(meanDirection([Float32Array.of(3, 4)]))).toEqual([Math.fround(0.6), Math.fround(0.8)]);
+    });
+
+    it("adds the components up in float32, then normalizes as l2Normalize does", () => {
+        // In float32, 1 + 2^-24 rounds back to 1 (twice): the sum is [1, 1], where float64 would give [1 + 2^-23, 1].
+        const vectors = [Float32Array.of(1, 1), Float32Array.of(2 ** -24, 0), Float32Array.of(2 ** -24, 0)];
+        const result = Array.from(meanDirection(vectors));
+        expect(result).toEqual(Array.from(l2Normalize(Float32Array.of(1, 1))));
+        expect(result).not.toEqual(Array.from(l2Normalize(Float32Array.of(1 + 2 ** -23, 1))));
+    });
+
+    it("is the zero vector when the vectors cancel out", () => {
+        expect(Array.from(meanDirection([Float32Array.of(1, -2), Float32Array.of(-1, 2)]))).toEqual([0, 0]);
+    });
+
+    it("rejects an empty list and vectors of different lengths", () => {
+        expectInvalidOption(() => meanDirection([]), "Expected at least one vector for vectors but received an empty array");
+        expectInvalidOption(
+            () => meanDirection([new Float32Array(4), new Float32Array(3)]),
+            "Cannot compare vectors of different lengths: 4 and 3",
         );
     });
 });

@@ -14,20 +14,25 @@ vi.mock("node-llama-cpp", () => {
     throw new Error("node-llama-cpp must not be imported to resolve a local path");
 });
 
-vi.mock("../../src/models/model-registry.js", () => {
-    const refuse = (name: string) => () => {
-        used.registry.push(name);
-        throw new Error(`the registry (${name}) must not be consulted for a local path`);
-    };
-    return {
-        defaultManifestPath: refuse("defaultManifestPath"),
-        findModel: refuse("findModel"),
-        listModelIds: refuse("listModelIds"),
-        lookUpModel: refuse("lookUpModel"),
-        parseModelReference: refuse("parseModelReference"),
-        resolveModelSource: refuse("resolveModelSource"),
-    };
+const refuse = vi.hoisted(() => (name: string) => () => {
+    used.registry.push(name);
+    throw new Error(`the registry (${name}) must not be consulted for a local path`);
 });
+
+vi.mock("../../src/models/model-manifest.js", () => ({
+    defaultManifestPath: refuse("defaultManifestPath"),
+}));
+
+vi.mock("../../src/models/model-registry.js", () => ({
+    findModel: refuse("findModel"),
+    listModelIds: refuse("listModelIds"),
+    lookUpModel: refuse("lookUpModel"),
+    resolveModelSource: refuse("resolveModelSource"),
+}));
+
+vi.mock("../../src/models/model-source.js", () => ({
+    parseModelReference: refuse("parseModelReference"),
+}));
 
 const { resolveModelPath } = await import("../../src/models/model-location.js");
 const { ModelFileError } = await import("../../src/internal/errors.js");

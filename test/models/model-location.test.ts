@@ -11,7 +11,7 @@ import {
     pullCommand,
     resolveModelPath,
 } from "../../src/models/model-location.js";
-import { defaultManifestPath } from "../../src/models/model-registry.js";
+import { defaultManifestPath } from "../../src/models/model-manifest.js";
 
 const KNOWN = "qwen3-embedding-0.6b, qwen3-embedding-4b, qwen3-embedding-8b, qwen3-reranker-0.6b, qwen3-reranker-4b, qwen3-reranker-8b";
 

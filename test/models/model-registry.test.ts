@@ -3,17 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidOptionError, ModelFileError } from "../../src/internal/errors.js";
-import {
-    defaultManifestPath,
-    findModel,
-    huggingFaceFileUrl,
-    listModelIds,
-    listModels,
-    loadModelManifest,
-    parseModelReference,
-    resolveModelSource,
-    type RegistryModel,
-} from "../../src/models/model-registry.js";
+import { defaultManifestPath, loadModelManifest } from "../../src/models/model-manifest.js";
+import { findModel, listModelIds, listModels, resolveModelSource } from "../../src/models/model-registry.js";
+import { huggingFaceFileUrl, parseModelReference } from "../../src/models/model-source.js";
+import type { RegistryModel } from "../../src/models/registry-model.js";
 
 const KNOWN = "qwen3-embedding-0.6b, qwen3-embedding-4b, qwen3-embedding-8b, qwen3-reranker-0.6b, qwen3-reranker-4b, qwen3-reranker-8b";
 const INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query";
