@@ -1,12 +1,37 @@
 import { defineConfig } from "vitest/config";
 
+// Two projects, told apart by file name:
+// - "model": test/**/*.model.test.ts, the tests that load a model (the tiny fixture GGUFs, `npm run fixtures`) or
+//   start the engine, a server or a CLI that does. Minutes.
+// - "fast": every other test/**/*.test.ts. They load no model and start no engine: seconds, and they need neither
+//   the fixture models nor the native addon. Its setup file makes both throw, so a model test without the
+//   .model suffix fails at once, with a message that says to rename it.
+// `npm test` runs both; `npm run test:fast`, `npm run test:model` one (see README, "Tests").
 export default defineConfig({
     test: {
-        include: ["test/**/*.test.ts"],
         // Native addon + llama.cpp: separate processes keep one test file's engine state from another's.
         pool: "forks",
         testTimeout: 120_000,
         hookTimeout: 300_000,
         reporters: ["default", "./test/support/closing-line-reporter.ts"],
+        projects: [
+            {
+                extends: true,
+                test: {
+                    name: "fast",
+                    include: ["test/**/*.test.ts"],
+                    exclude: ["test/**/*.model.test.ts"],
+                    env: { QWEN3_EMBEDDING_TEST_PROJECT: "fast" },
+                    setupFiles: ["./test/support/fast-project-guard.mjs"],
+                },
+            },
+            {
+                extends: true,
+                test: {
+                    name: "model",
+                    include: ["test/**/*.model.test.ts"],
+                },
+            },
+        ],
     },
 });
