@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // Two projects, told apart by file name:
@@ -11,6 +12,10 @@ export default defineConfig({
     test: {
         // Native addon + llama.cpp: separate processes keep one test file's engine state from another's.
         pool: "forks",
+        // Two test files at a time on two cores (vitest's default there is one): while one decodes on every core, the
+        // other mostly waits on child processes, the disk and HTTP. Half the cores on larger machines, where each
+        // file's llama.cpp decodes would otherwise compete for the same cores.
+        maxWorkers: Math.max(2, Math.floor(availableParallelism() / 2)),
         testTimeout: 120_000,
         hookTimeout: 300_000,
         reporters: ["default", "./test/support/closing-line-reporter.ts"],
