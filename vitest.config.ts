@@ -1,12 +1,42 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
+// Two projects, told apart by file name:
+// - "model": test/**/*.model.test.ts, the tests that load a model (the tiny fixture GGUFs, `npm run fixtures`) or
+//   start the engine, a server or a CLI that does. Minutes.
+// - "fast": every other test/**/*.test.ts. They load no model and start no engine: seconds, and they need neither
+//   the fixture models nor the native addon. Its setup file makes both throw, so a model test without the
+//   .model suffix fails at once, with a message that says to rename it.
+// `npm test` runs both; `npm run test:fast`, `npm run test:model` one (see README, "Tests").
 export default defineConfig({
     test: {
-        include: ["test/**/*.test.ts"],
         // Native addon + llama.cpp: separate processes keep one test file's engine state from another's.
         pool: "forks",
+        // Two test files at a time on two cores (vitest's default there is one): while one decodes on every core, the
+        // other mostly waits on child processes, the disk and HTTP. Half the cores on larger machines, where each
+        // file's llama.cpp decodes would otherwise compete for the same cores.
+        maxWorkers: Math.max(2, Math.floor(availableParallelism() / 2)),
         testTimeout: 120_000,
         hookTimeout: 300_000,
         reporters: ["default", "./test/support/closing-line-reporter.ts"],
+        projects: [
+            {
+                extends: true,
+                test: {
+                    name: "fast",
+                    include: ["test/**/*.test.ts"],
+                    exclude: ["test/**/*.model.test.ts"],
+                    env: { QWEN3_EMBEDDING_TEST_PROJECT: "fast" },
+                    setupFiles: ["./test/support/fast-project-guard.mjs"],
+                },
+            },
+            {
+                extends: true,
+                test: {
+                    name: "model",
+                    include: ["test/**/*.model.test.ts"],
+                },
+            },
+        ],
     },
 });

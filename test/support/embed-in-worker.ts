@@ -1,4 +1,4 @@
-// Runs in a worker thread (see engine-sharing.test.ts): loads a model through the public API, embeds one
+// Runs in a worker thread (see engine-sharing.model.test.ts): loads a model through the public API, embeds one
 // sequence and reports the process-wide model count while it still holds the model.
 import { parentPort, workerData } from "node:worker_threads";
 import { loadEngineModel } from "../../src/exports/engine.js";

@@ -8,6 +8,7 @@ import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { kv, writeGguf } from "../fixtures/gguf-writer.js";
 import { callNative } from "../../src/engine/native-errors.js";
 import { loadNativeAddon } from "../../src/engine/native-addon.js";
+import { afterCpuTime } from "../support/cpu-time.js";
 
 let dir: string;
 let embeddingPath: string;
@@ -202,7 +203,9 @@ describe("batches", () => {
         const controller = new AbortController();
         const long = Array.from({ length: 40 }, () => new Int32Array(4000).fill(1000));
         const pending = context.embedBatch(long, { signal: controller.signal });
-        setTimeout(() => controller.abort(), 5);
+        // Once the decode has used 100 ms of CPU it is under way, and has seconds more to go.
+        await afterCpuTime(100);
+        controller.abort();
         await expect(pending).rejects.toBeInstanceOf(AbortedError);
         expect((await context.embedBatch([[1, 2]])).length).toBe(64);
         context.dispose();

@@ -168,13 +168,16 @@ describe("the Qwen3 embedding contract", () => {
     it("a dispose during a batch ends that batch with an error, not a crash", async () => {
         let own = await createEmbedder({ model: embedder.modelPath, batchTokens: 64, contextSize: 4096 });
         const long = corpus.map((item) => item.text).concat(corpus.map((item) => item.text));
-        for (const delay of [0, 300]) {
+        for (const when of ["before the decode starts", "while it runs"] as const) {
             const pending = own.embed(long).catch((error: unknown) => error);
-            setTimeout(() => own.dispose(), delay); // before the decode starts, and while it runs
+            const disposing = own;
+            if (when === "before the decode starts") disposing.dispose(); // the call is still tokenizing
+            // After the call's first batch of many, once the scheduler has handed the worker the next one.
+            else disposing.onBatch(() => setImmediate(() => disposing.dispose()));
             const error = await pending;
             expect(error).toBeInstanceOf(DisposedError);
             expect((error as Error).message).toBe("The embedder was disposed while the call waited or ran; create a new one");
-            if (delay === 0) own = await createEmbedder({ model: embedder.modelPath, batchTokens: 64, contextSize: 4096 });
+            if (when === "before the decode starts") own = await createEmbedder({ model: embedder.modelPath, batchTokens: 64, contextSize: 4096 });
         }
         await expect(own.embed(["x"])).rejects.toThrow("The embedder was disposed; create a new one");
     });

@@ -5,6 +5,7 @@ import { EnginePool } from "../../src/runtime/engine-pool.js";
 import { inspectGguf } from "../../src/models/gguf-inspection.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTestCorpus } from "../support/corpus.js";
+import { afterCpuTime } from "../support/cpu-time.js";
 
 const texts = loadTestCorpus().map((item) => item.text).filter((text) => text.length < 2500).slice(0, 24);
 let path: string;
@@ -59,11 +60,12 @@ describe("engine worker pool", () => {
     it("an abort reaches the batch running in the worker, which then serves the next call", async () => {
         const pool = await EnginePool.start({ workers: 1, model: await inspectGguf(path), load: {}, context: { batchTokens: 256, contextSize: 4096 } });
         try {
-            // Several hundred ms of decoding: the abort lands while the worker runs it (or, on a slow start, before).
+            // Several hundred ms of decoding: once the worker has used 50 ms of CPU on it, the abort lands while it runs.
             const sequences = Array.from({ length: 256 }, (_, i) => Int32Array.from({ length: 200 }, (_, j) => 100 + ((i * 7 + j) % 5000)));
             const controller = new AbortController();
             const running = pool.runBatch("embed", sequences, controller.signal).catch((error: unknown) => error);
-            setTimeout(() => controller.abort(), 20);
+            await afterCpuTime(50);
+            controller.abort();
             expect(await running).toBeInstanceOf(AbortedError);
             await expect(pool.runBatch("embed", sequences, AbortSignal.abort())).rejects.toBeInstanceOf(AbortedError);
             const rows = await pool.runBatch("embed", [Int32Array.of(1, 2, 3)], new AbortController().signal);
