@@ -3,10 +3,11 @@ import { defineConfig } from "vitest/config";
 
 // Two projects, told apart by file name:
 // - "model": test/**/*.model.test.ts, the tests that load a model (the tiny fixture GGUFs, `npm run fixtures`) or
-//   start the engine, a server or a CLI that does. Minutes.
-// - "fast": every other test/**/*.test.ts. They load no model and start no engine: seconds, and they need neither
-//   the fixture models nor the native addon. Its setup file makes both throw, so a model test without the
-//   .model suffix fails at once, with a message that says to rename it.
+//   start the engine, a server or a CLI that does; and test/**/*.store.test.ts, the database tests (PGlite and
+//   PostgreSQL on disk, fsyncs, writers killed mid-commit), which load no model but take minutes too.
+// - "fast": every other test/**/*.test.ts. They load no model, start no engine and open no database: seconds, and
+//   they need neither the fixture models nor the native addon. Its setup file makes both throw, so a model test
+//   without the .model suffix fails at once, with a message that says to rename it.
 // `npm test` runs both; `npm run test:fast`, `npm run test:model` one (see README, "Tests").
 export default defineConfig({
     test: {
@@ -25,7 +26,7 @@ export default defineConfig({
                 test: {
                     name: "fast",
                     include: ["test/**/*.test.ts"],
-                    exclude: ["test/**/*.model.test.ts"],
+                    exclude: ["test/**/*.model.test.ts", "test/**/*.store.test.ts"],
                     env: { QWEN3_EMBEDDING_TEST_PROJECT: "fast" },
                     setupFiles: ["./test/support/fast-project-guard.mjs"],
                 },
@@ -34,7 +35,7 @@ export default defineConfig({
                 extends: true,
                 test: {
                     name: "model",
-                    include: ["test/**/*.model.test.ts"],
+                    include: ["test/**/*.model.test.ts", "test/**/*.store.test.ts"],
                 },
             },
         ],

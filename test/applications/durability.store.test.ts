@@ -2,7 +2,7 @@
  * Processes killed in the middle of a batch, and writers in several processes at once, on both backends: the store
  * is consistent afterwards (a batch is there entirely or not at all) and nothing written before is lost. On the
  * embedded store, nothing an upsert acknowledged is lost to a kill -9 (that it is on disk, not only in the operating
- * system's cache, is what embedded-commit-sync.test.ts checks).
+ * system's cache, is what embedded-commit-sync.store.test.ts checks).
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
