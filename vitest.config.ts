@@ -35,6 +35,7 @@ export default defineConfig({
                 extends: true,
                 test: {
                     name: "model",
+                    globalSetup: ["./test/support/llama-library-setup.ts"],
                     include: ["test/**/*.model.test.ts", "test/**/*.store.test.ts"],
                 },
             },

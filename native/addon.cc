@@ -10,7 +10,6 @@
 #include "coded-error.h"
 #include "instance-data.h"
 #include "llama-api.h"
-#include "llama-log.h"
 #include "model-registry.h"
 
 namespace qwen3 {
@@ -28,7 +27,6 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
         if (path.empty()) throw codedError(env, "no llama.cpp library is loaded in this process and no path was given", "ERR_LIBRARY_LOAD");
         const std::string error = loadLlamaApi(path);
         if (!error.empty()) throw codedError(env, error, "ERR_LIBRARY_LOAD");
-        installLlamaLog();
     }
     Napi::Object result = Napi::Object::New(env);
     result.Set("libraryPath", loadedLibraryPath());

@@ -1,4 +1,5 @@
 #include "llama-api.h"
+#include "llama-log.h"
 
 #include <mutex>
 
@@ -118,6 +119,8 @@ std::string loadLlamaApi(const std::string& libllamaPath) {
 
     api = resolved;
     libraryPath = libllamaPath;
+    // Before loading the backends: they log each load, which would reach stderr with llama.cpp's default logger.
+    installLlamaLog();
     api.llama_backend_init();
     if (api.ggml_backend_dev_count() == 0) {
         // Nobody loaded the ggml backends in this process yet: load those that sit beside libllama.
