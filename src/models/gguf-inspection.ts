@@ -40,10 +40,12 @@ const GGUF_MAGIC = Buffer.from("GGUF", "latin1");
  */
 export async function inspectGguf(path: string): Promise<GgufInspection> {
     let size: number;
+    let identity: string;
     try {
-        const info = await stat(path);
+        const info = await stat(path, { bigint: true });
         if (!info.isFile()) throw new ModelFileError(`${path} is not a file; pass the path of a .gguf model file`);
-        size = info.size;
+        size = Number(info.size);
+        identity = [path, info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs].join("\0");
     } catch (error) {
         if (error instanceof ModelFileError) throw error;
         const code = (error as NodeJS.ErrnoException).code;
@@ -70,7 +72,7 @@ export async function inspectGguf(path: string): Promise<GgufInspection> {
 
     let parsed: GgufHeader;
     try {
-        parsed = await readGgufHeader(path);
+        parsed = await readGgufHeaderOnce(path, identity);
     } catch (error) {
         throw new ModelFileError(
             `${path} has a damaged or truncated GGUF header (${(error as Error).message}); download the file again`,
@@ -143,6 +145,25 @@ interface GgufHeader {
     arrayLengths: Record<string, number>;
     tensorInfos: GGUFParseOutput["tensorInfos"];
     tensorDataOffset: bigint;
+}
+
+/**
+ * Headers parsed lately, by file identity (device, inode, size, modification and change times): each parse costs about
+ * a second of CPU (~300,000 tokenizer strings), and a process that creates an embedder, a reranker and a tokenizer on
+ * one file, or creates embedders again, would pay it each time. A file written or replaced since is parsed again.
+ */
+const recentHeaders = new Map<string, Promise<GgufHeader>>();
+const RECENT_HEADERS = 8;
+
+function readGgufHeaderOnce(path: string, identity: string): Promise<GgufHeader> {
+    let header = recentHeaders.get(identity);
+    if (header === undefined) {
+        header = readGgufHeader(path);
+        header.catch(() => recentHeaders.delete(identity));
+        if (recentHeaders.size >= RECENT_HEADERS) recentHeaders.delete(recentHeaders.keys().next().value!);
+        recentHeaders.set(identity, header);
+    }
+    return header;
 }
 
 // Parsed in a thread of its own: the tokenizer arrays (~300,000 strings) would otherwise grow this thread's heap by
