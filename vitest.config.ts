@@ -9,14 +9,15 @@ import { defineConfig } from "vitest/config";
 //   they need neither the fixture models nor the native addon. Its setup file makes both throw, so a model test
 //   without the .model suffix fails at once, with a message that says to rename it.
 // `npm test` runs both; `npm run test:fast`, `npm run test:model` one (see README, "Tests").
+// Two test files at a time on two cores (vitest's default there is one): while one decodes, the other often waits on
+// child processes, the disk and HTTP. Half the cores on larger machines.
+const maxWorkers = Math.max(2, Math.floor(availableParallelism() / 2));
+
 export default defineConfig({
     test: {
         // Native addon + llama.cpp: separate processes keep one test file's engine state from another's.
         pool: "forks",
-        // Two test files at a time on two cores (vitest's default there is one): while one decodes on every core, the
-        // other mostly waits on child processes, the disk and HTTP. Half the cores on larger machines, where each
-        // file's llama.cpp decodes would otherwise compete for the same cores.
-        maxWorkers: Math.max(2, Math.floor(availableParallelism() / 2)),
+        maxWorkers,
         testTimeout: 120_000,
         hookTimeout: 300_000,
         reporters: ["default", "./test/support/closing-line-reporter.ts"],
@@ -36,6 +37,10 @@ export default defineConfig({
                 test: {
                     name: "model",
                     globalSetup: ["./test/support/llama-library-setup.ts"],
+                    // Each file's decodes get their share of the cores, not all of them: llama.cpp's threads spin while
+                    // they wait for each other, and two files each running one thread a core spent half the suite's CPU
+                    // time spinning (engine-oracle with verify-oracle: 61 s each, 19 s with this).
+                    env: { QWEN3_EMBEDDING_THREADS: String(Math.max(1, Math.floor(availableParallelism() / maxWorkers))) },
                     include: ["test/**/*.model.test.ts", "test/**/*.store.test.ts"],
                 },
             },

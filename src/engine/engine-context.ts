@@ -211,10 +211,24 @@ export function checkContextOptions(options: EngineContextOptions, trainedContex
     return { batchTokens, contextSize, maxSequences, threads, flashAttention, kvCacheType, llamaPooling, sequenceAlignment };
 }
 
+/** The environment variable that sets the default CPU threads per decode, for every context of the process. */
+export const THREADS_ENV = "QWEN3_EMBEDDING_THREADS";
+
+/**
+ * CPU threads per decode when the caller gives none: QWEN3_EMBEDDING_THREADS (for several processes sharing a machine,
+ * which would otherwise each take every core and spin-wait on each other), else the cores llama.cpp counts (physical
+ * cores), else this machine's parallelism. Not llama.cpp's own default (4 threads whatever the machine): on 2 cores
+ * that ran 10x slower.
+ */
+export function defaultThreads(library: { mathCores: number | undefined }): number {
+    const value = process.env[THREADS_ENV];
+    if (value !== undefined && value !== "") return checkInteger(THREADS_ENV, /^\d+$/.test(value) ? Number(value) : value, 1, 1024);
+    return library.mathCores ?? availableParallelism();
+}
+
 export async function createEngineContext(native: NativeModel, model: EngineModel, options: EngineContextOptions): Promise<EngineContext> {
     const checked = checkContextOptions(options, model.info.trainedContextSize);
-    // Not llama.cpp's own default (4 threads, whatever the machine): on 2 cores that ran 10x slower.
-    const threads = checked.threads ?? model.library.mathCores ?? availableParallelism();
+    const threads = checked.threads ?? defaultThreads(model.library);
     const { flashAttention, kvCacheType } = checked;
     const native_ = await callNative(() =>
         native.createContext({

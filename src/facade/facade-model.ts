@@ -1,4 +1,4 @@
-import { batchedSequenceLength, checkContextOptions, type EngineContextOptions } from "../engine/engine-context.js";
+import { batchedSequenceLength, checkContextOptions, defaultThreads, type EngineContextOptions } from "../engine/engine-context.js";
 import { checkLoadOptions, loadInspectedEngineModel, type EngineModel, type LoadEngineModelOptions } from "../engine/engine-model.js";
 import type { NativeContextInfo } from "../engine/native-addon.js";
 import { inspectGguf } from "../models/gguf-inspection.js";
@@ -138,7 +138,7 @@ export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKi
     const model = await loadInspectedEngineModel(inspection, load);
     try {
         // Workers bind the library this thread already loaded, without node-llama-cpp's core count: pass it on.
-        const contextOptions: EngineContextOptions = { ...context, threads: context.threads ?? model.library.mathCores };
+        const contextOptions: EngineContextOptions = { ...context, threads: context.threads ?? defaultThreads(model.library) };
         let runner: BatchRunner;
         let info: NativeContextInfo;
         if (workers === 0) {
