@@ -160,6 +160,7 @@ export class Embedder extends ScheduledFacade {
     similarity(a: Float32Array, b: Float32Array, outputType?: "float32"): number;
     similarity(a: Int8Array, b: Int8Array, outputType?: "int8" | "binary"): number;
     similarity(a: Uint8Array, b: Uint8Array, outputType?: "uint8" | "ubinary"): number;
+    similarity(a: EmbeddingVector, b: EmbeddingVector, outputType?: OutputType): number;
     similarity(a: EmbeddingVector, b: EmbeddingVector, outputType?: OutputType): number {
         return embeddingSimilarity(a, b, outputType);
     }

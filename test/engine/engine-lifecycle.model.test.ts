@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DisposedError } from "../../src/index.js";
 import { loadEngineModel } from "../../src/exports/engine.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { afterCpuTime } from "../support/cpu-time.js";
 
 let path: string;
 beforeAll(async () => {
@@ -20,7 +21,8 @@ describe("dispose", () => {
             (error: unknown) => error,
         );
         void outcome.finally(() => (settled = true));
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // Once the decode has used 100 ms of CPU it is under way (a dispose before it starts would be lost: issue 17).
+        await afterCpuTime(100);
         await context.dispose();
         expect(settled).toBe(true);
         expect(context.disposed).toBe(true);
