@@ -1,10 +1,7 @@
 import { InvalidOptionError } from "../internal/errors.js";
 import { checkOneOf } from "../internal/validation.js";
-import { OUTPUT_TYPES, type EmbeddingArray, type OutputType } from "./output-types.js";
+import { bucketCentre, OUTPUT_TYPES, type EmbeddingArray, type OutputType } from "./output-types.js";
 import { cosineSimilarity } from "./vector-math.js";
-
-/** Bucket width of the int8/uint8 output types over [-1, 1] (see quantizeEmbedding). */
-const STEP = 2 / 255;
 
 /** The output type an array most likely came from when the caller does not say: its element type's scalar one. */
 export function defaultOutputTypeOf(vector: EmbeddingArray): OutputType {
@@ -30,8 +27,7 @@ export function embeddingSimilarity(a: EmbeddingArray, b: EmbeddingArray, output
     }
     if (type === "float32") return cosineSimilarity(a, b);
     if (type === "int8" || type === "uint8") {
-        const offset = type === "int8" ? 128 : 0;
-        const centre = (value: number) => -1 + (value + offset + 0.5) * STEP;
+        const centre = (byte: number) => bucketCentre(byte, type);
         return cosineSimilarity(Array.from(a, centre), Array.from(b, centre));
     }
     if (a.length !== b.length) throw new InvalidOptionError(`Cannot compare packed embeddings of ${a.length} and ${b.length} bytes`);

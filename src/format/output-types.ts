@@ -60,6 +60,11 @@ export function quantizeEmbedding(vector: Float32Array, type: OutputType): Quant
     }
 }
 
+/** The value an "int8" or "uint8" byte stands for: the centre of its bucket over [-1, 1]. */
+export function bucketCentre(byte: number, type: "int8" | "uint8"): number {
+    return RANGE_START + (byte + (type === "int8" ? 128 : 0) + 0.5) * STEP;
+}
+
 /** Writes `trunc((x - start) / step - offset)`, clamped to [min, max], for each component into `out`. */
 function quantizeScalar<A extends Uint8Array | Int8Array>(
     vector: Float32Array,
