@@ -13,6 +13,7 @@
         "native/batch-context-outputs.cc",
         "native/batch-context-run.cc",
         "native/classifier-head.cc",
+        "native/context-thread.cc",
         "native/decode-layout.cc",
         "native/llama-api.cc",
         "native/llama-log.cc",

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "batch-context.h"
+#include "context-thread.h"
 
 namespace qwen3 {
 
@@ -15,6 +16,7 @@ public:
     // A new NativeContext object holding `context` (on the JS thread, after Define's class is in the InstanceData).
     static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<BatchContext> context);
     explicit AddonContext(const Napi::CallbackInfo& info);
+    ~AddonContext() override;
 
 private:
     Napi::Value Info(const Napi::CallbackInfo& info);
@@ -23,8 +25,13 @@ private:
     Napi::Value Run(const Napi::CallbackInfo& info, bool embed);
     Napi::Value Abort(const Napi::CallbackInfo& info);
     Napi::Value Dispose(const Napi::CallbackInfo& info);
-    std::shared_ptr<BatchContext> context(Napi::Env env) const;
-    std::shared_ptr<BatchContext> context_;
+    Napi::Value DecodeCount(const Napi::CallbackInfo& info);
+    ContextThread& thread(Napi::Env env) const;
+    std::shared_ptr<ContextThread> thread_;
+    bool disposed_ = false;
+    ContextInfo info_;
+    RankMethod rankMethod_;
+    std::string rankUnavailable_;
 };
 
 }  // namespace qwen3

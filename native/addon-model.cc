@@ -100,7 +100,22 @@ Napi::Object AddonModel::NewInstance(Napi::Env env, std::shared_ptr<LoadedModel>
 
 AddonModel::AddonModel(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AddonModel>(info),
-      model_(takeSharedHandle<LoadedModel>(info, "NativeModel cannot be constructed directly; use loadModel()")) {}
+      model_(takeSharedHandle<LoadedModel>(info, "NativeModel cannot be constructed directly; use loadModel()")) {
+    // Tell V8 this small object holds the weights, so that its collector weighs it by them.
+    reportedBytes_ = static_cast<int64_t>(llama().llama_model_size(model_->get()));
+    int64_t total;
+    napi_adjust_external_memory(info.Env(), reportedBytes_, &total);
+}
+
+AddonModel::~AddonModel() { release(Env()); }
+
+// Lets go of the weights: when this was their last user, the registry frees them on its own thread.
+void AddonModel::release(Napi::Env env) {
+    if (model_ == nullptr) return;
+    model_.reset();
+    int64_t total;
+    napi_adjust_external_memory(env, -reportedBytes_, &total);
+}
 
 std::shared_ptr<LoadedModel> AddonModel::model(Napi::Env env) const {
     if (model_ == nullptr) throw codedError(env, "the model was disposed", "ERR_DISPOSED");
@@ -175,7 +190,7 @@ Napi::Value AddonModel::CreateContext(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value AddonModel::Dispose(const Napi::CallbackInfo& info) {
-    model_.reset();  // contexts keep their own reference; the weights go when the last one does
+    release(info.Env());  // contexts keep their own reference; the weights go when the last one does
     return info.Env().Undefined();
 }
 
@@ -183,7 +198,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!isLlamaApiLoaded()) throw codedError(env, "the llama.cpp library is not loaded; call init() first", "ERR_NOT_INITIALIZED");
     if (info.Length() != 2 || !info[0].IsString() || !info[1].IsObject()) {
-        throw Napi::TypeError::New(env, "loadModel(path: string, options: {gpuLayers?: number, useMmap?: boolean})");
+        throw Napi::TypeError::New(env, "loadModel(path: string, options: {gpuLayers?: number, useMmap?: boolean, extraBufferTypes?: boolean})");
     }
     Napi::Object options = info[1].As<Napi::Object>();
     ModelPlacement placement;
@@ -191,6 +206,8 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
     if (gpuLayers.IsNumber()) placement.gpuLayers = gpuLayers.As<Napi::Number>().Int32Value();
     Napi::Value useMmap = options.Get("useMmap");
     if (useMmap.IsBoolean()) placement.useMmap = useMmap.As<Napi::Boolean>().Value();
+    Napi::Value extraBufferTypes = options.Get("extraBufferTypes");
+    if (extraBufferTypes.IsBoolean()) placement.extraBufferTypes = extraBufferTypes.As<Napi::Boolean>().Value();
     auto* worker = new LoadModelWorker(env, info[0].As<Napi::String>().Utf8Value(), placement);
     worker->Queue();
     return worker->promise();

@@ -15,6 +15,7 @@ public:
     // A new NativeModel object holding `model` (on the JS thread, after Define's class is in the InstanceData).
     static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<LoadedModel> model);
     explicit AddonModel(const Napi::CallbackInfo& info);
+    ~AddonModel() override;
 
 private:
     Napi::Value Info(const Napi::CallbackInfo& info);
@@ -23,7 +24,9 @@ private:
     Napi::Value CreateContext(const Napi::CallbackInfo& info);
     Napi::Value Dispose(const Napi::CallbackInfo& info);
     std::shared_ptr<LoadedModel> model(Napi::Env env) const;
+    void release(Napi::Env env);
     std::shared_ptr<LoadedModel> model_;
+    int64_t reportedBytes_ = 0;
 };
 
 // loadModel(path: string, options: {gpuLayers?, useMmap?}) -> Promise<NativeModel>

@@ -34,25 +34,59 @@ RunStatus decodeFailure(int32_t code, size_t tokens, const std::string& log) {
 
 }  // namespace
 
-RunStatus BatchContext::embed(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out) {
-    return run(tokens, lengths, Output::Hidden, out);
+RunStatus BatchContext::embed(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out,
+                               const RunControl& control) {
+    return run(tokens, lengths, Output::Hidden, out, control);
 }
 
-RunStatus BatchContext::rank(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out) {
+RunStatus BatchContext::rank(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out,
+                              const RunControl& control) {
     if (!rankUnavailable_.empty()) return RunStatus::fail("ERR_DECODE", "this model cannot rerank: " + rankUnavailable_);
-    return run(tokens, lengths, Output::Score, out);
+    return run(tokens, lengths, Output::Score, out, control);
+}
+
+bool BatchContext::canRunBeside(const std::vector<uint32_t>& lengths, const llama_context* busy) const {
+    if (busy == nullptr) return true;
+    if (shortCtx_ == nullptr || busy == shortCtx_) return false;
+    return std::all_of(lengths.begin(), lengths.end(), [](uint32_t length) { return length < kFlashAttentionMinTokens; });
+}
+
+void BatchContext::betweenDecodes(const llama_context* busy) {
+    if (depth_ == 1 && control_->betweenDecodes) control_->betweenDecodes(busy);
 }
 
 RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, Output output,
-                              float* out) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const auto& api = llama();
-    abortRequested_.store(false);
-    struct ReleaseLongContext {
+                            float* out, const RunControl& control) {
+    // A run inside another (between its decodes) keeps the outer run's per-decode records and leaves its long
+    // context and KV cache alone.
+    struct Scope {
         BatchContext* self;
-        ~ReleaseLongContext() { self->freeLongContext(); }
-    } releaseLongContext{this};
+        const RunControl* outerControl;
+        const std::atomic<bool>* outerAbort;
+        std::vector<size_t> outputs;
+        std::vector<int32_t> batchIndex;
+        std::vector<llama_seq_id> seqIds;
+        ~Scope() {
+            if (self->depth_ == 1) {
+                self->freeLongContext();
+                llama().llama_memory_clear(llama().llama_get_memory(self->ctx_), false);
+            }
+            self->chunkOutputs_.swap(outputs);
+            self->chunkOutputBatchIndex_.swap(batchIndex);
+            self->chunkOutputSeqId_.swap(seqIds);
+            self->control_ = outerControl;
+            self->currentAbort_.store(outerAbort);
+            self->depth_--;
+        }
+    } scope{this, control_, currentAbort_.load(), {}, {}, {}};
+    depth_++;
+    chunkOutputs_.swap(scope.outputs);
+    chunkOutputBatchIndex_.swap(scope.batchIndex);
+    chunkOutputSeqId_.swap(scope.seqIds);
+    control_ = &control;
+    currentAbort_.store(control.aborted);
 
+    const auto& api = llama();
     const int32_t nVocab = api.llama_vocab_n_tokens(model_->vocab());
     size_t total = 0;
     std::vector<size_t> offsets(lengths.size());
@@ -84,6 +118,11 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
         }
     }
 
+    return runLayouts(tokens, lengths, offsets, output, out);
+}
+
+RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths,
+                                   const std::vector<size_t>& offsets, Output output, float* out) {
     // Decodes never share the KV cache with the next one, so no sequence attends over another decode's cells.
     const size_t maxSeqs = std::min<size_t>(info_.maxSequences, kFillerSeqId);
     if (shortCtx_ != nullptr) {
@@ -100,10 +139,14 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
             alone.slots.push_back({s, lengths[s]});
             alone.end = s + 1;
             alone.tokens = lengths[s];
+            betweenDecodes(nullptr);
             RunStatus status;
             llama_context* ctx = mainContextFor(alone.tokens, status);
             if (ctx == nullptr) return status;
-            if (status = decodeLayout(ctx, info_.batchTokens, alone, tokens, offsets, output, out); status.failed()) return status;
+            const uint32_t budget = control_->chunkTokens >= 2 * kFlashAttentionMinTokens
+                                        ? std::min(info_.batchTokens, control_->chunkTokens)
+                                        : info_.batchTokens;
+            if (status = decodeLayout(ctx, budget, alone, tokens, offsets, output, out); status.failed()) return status;
         }
         for (size_t start = 0; start < shortLengths.size();) {
             DecodeLayout layout = planDecode(shortLengths, start, shortBatchTokens_, std::min<size_t>(maxSeqs, shortBatchTokens_), options_.sequenceAlignment);
@@ -111,19 +154,20 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
             for (DecodeSlot& slot : layout.slots) {
                 if (slot.sequence != DecodeSlot::kFiller) slot.sequence = shortIndex[slot.sequence];
             }
+            betweenDecodes(nullptr);
             if (auto status = decodeLayout(shortCtx_, shortBatchTokens_, layout, tokens, offsets, output, out); status.failed()) return status;
         }
     } else {
         for (size_t start = 0; start < lengths.size();) {
             const DecodeLayout layout = planDecode(lengths, start, info_.batchTokens, maxSeqs, options_.sequenceAlignment);
             start = layout.end;
+            betweenDecodes(nullptr);
             RunStatus status;
             llama_context* ctx = mainContextFor(layout.tokens, status);
             if (ctx == nullptr) return status;
             if (status = decodeLayout(ctx, info_.batchTokens, layout, tokens, offsets, output, out); status.failed()) return status;
         }
     }
-    api.llama_memory_clear(api.llama_get_memory(ctx_), false);
     return {};
 }
 
@@ -162,6 +206,8 @@ RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t budget, const 
             }
             if (static_cast<size_t>(batch_.n_tokens) == chunkTokens) {
                 if (auto status = decodeChunk(ctx, output, out); status.failed()) return status;
+                // Another sequence may run here only beside this context, whose KV cache holds this one's start.
+                betweenDecodes(ctx);
             }
         }
     }
@@ -171,19 +217,24 @@ RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t budget, const 
 RunStatus BatchContext::decodeChunk(llama_context* ctx, Output output, float* out) {
     const auto& api = llama();
     if (batch_.n_tokens == 0) return {};
+    if (aborted()) {
+        batch_.n_tokens = 0;
+        return RunStatus::fail("ERR_ABORTED", "the batch was aborted");
+    }
+    if (control_->decodes != nullptr) control_->decodes->fetch_add(1);
     const bool needHidden = !options_.llamaPooling && (output == Output::Hidden || rankMethod_ == RankMethod::ClassifierRows);
     capturing_ = needHidden;
     hiddenIsEnough_ = needHidden && !(output == Output::Score && rankMethod_ == RankMethod::YesNoLogits);
     captured_.clear();
     capturedRows_ = 0;
 
-    beginLogCapture();
+    LogCapture capture;
     const int32_t code = api.llama_decode(ctx, batch_);
     capturing_ = false;
     const size_t tokensInChunk = static_cast<size_t>(batch_.n_tokens);
     batch_.n_tokens = 0;
     if (code != 0) {
-        return decodeFailure(code, tokensInChunk, capturedLog());
+        return decodeFailure(code, tokensInChunk, capture.text());
     }
     return readOutputs(ctx, output, needHidden, out);
 }

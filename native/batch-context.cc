@@ -18,7 +18,7 @@ bool evalCallback(struct ggml_tensor* tensor, bool ask, void* userData) {
     return static_cast<BatchContext*>(userData)->onTensor(tensor, ask);
 }
 
-bool abortCallback(void* userData) { return static_cast<std::atomic<bool>*>(userData)->load(); }
+bool abortCallback(void* userData) { return static_cast<const BatchContext*>(userData)->aborted(); }
 
 }  // namespace
 
@@ -105,7 +105,7 @@ llama_context* BatchContext::createLlamaContext(BatchContext* self, const Contex
     params.kv_unified = true;
     params.no_perf = true;
     params.abort_callback = abortCallback;
-    params.abort_callback_data = &self->abortRequested_;
+    params.abort_callback_data = self;
     if (options.llamaPooling) {
         params.embeddings = true;
         params.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;  // the model's own (LAST or RANK)
@@ -114,14 +114,19 @@ llama_context* BatchContext::createLlamaContext(BatchContext* self, const Contex
         params.cb_eval = evalCallback;
         params.cb_eval_user_data = self;
     }
-    beginLogCapture();
+    LogCapture capture;
     llama_context* ctx = api.llama_init_from_model(self->model_->get(), params);
     if (ctx == nullptr) {
-        const std::string log = capturedLog();
+        const std::string log = capture.text();
         error = "llama.cpp could not create a context (contextSize " + std::to_string(shape.cells) + ", batchTokens " +
                 std::to_string(shape.batchTokens) + ")" + (log.empty() ? "" : ": " + log);
     }
     return ctx;
+}
+
+bool BatchContext::aborted() const {
+    const std::atomic<bool>* flag = currentAbort_.load();
+    return flag != nullptr && flag->load();
 }
 
 BatchContext::~BatchContext() {

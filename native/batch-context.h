@@ -8,8 +8,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,6 +49,20 @@ struct ContextInfo {
     uint32_t sequenceAlignment;
 };
 
+// What a run gets from the thread running it (context-thread.h).
+struct RunControl {
+    // The call's abort flag: checked before every decode and, on backends that honour it, inside llama_decode.
+    const std::atomic<bool>* aborted = nullptr;
+    // Called where no decode is in flight and the batch buffer is empty, with the llama_context whose KV cache
+    // holds a partly decoded sequence (null between sequences). Only for the outermost run.
+    std::function<void(const llama_context* busy)> betweenDecodes;
+    // With flash attention on the CPU, a sequence decoded alone is fed in chunks of at most this many tokens
+    // (>= 128, so that no chunk falls under the tiled kernel's 64 tokens and the result stays bit for bit the same);
+    // 0: whole, up to batchTokens.
+    uint32_t chunkTokens = 0;
+    std::atomic<uint64_t>* decodes = nullptr;  // incremented per llama_decode
+};
+
 enum class RankMethod { ClassifierRows, YesNoLogits, LlamaRankPooling };
 
 class BatchContext {
@@ -61,12 +75,15 @@ public:
 
     // `tokens` holds the sequences back to back, `lengths` their lengths. `out` receives n x embeddingSize floats:
     // the final-norm hidden state of each sequence's last token (not normalized).
-    RunStatus embed(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out);
+    // A BatchContext is used by one thread at a time (its ContextThread). A run may start another one from its
+    // control's betweenDecodes, when canRunBeside allows it.
+    RunStatus embed(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out, const RunControl& control);
     // `out` receives one p(yes) per sequence.
-    RunStatus rank(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out);
-
-    // Makes the decode in progress (and later ones in the same call) stop with an "aborted" error. CPU only.
-    void abort() { abortRequested_.store(true); }
+    RunStatus rank(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out, const RunControl& control);
+    // Whether a run of sequences of these lengths leaves `busy` (see RunControl::betweenDecodes) untouched.
+    bool canRunBeside(const std::vector<uint32_t>& lengths, const llama_context* busy) const;
+    // The current run's abort flag is raised (llama.cpp's abort callback).
+    bool aborted() const;
 
     const ContextInfo& info() const { return info_; }
     const std::shared_ptr<LoadedModel>& model() const { return model_; }
@@ -96,9 +113,13 @@ private:
     void freeLongContext();
 
     // batch-context-run.cc: decoding.
-    RunStatus run(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, Output output, float* out);
+    RunStatus run(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, Output output, float* out,
+                  const RunControl& control);
+    RunStatus runLayouts(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, const std::vector<size_t>& offsets,
+                         Output output, float* out);
     RunStatus decodeLayout(llama_context* ctx, uint32_t budget, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
                            const std::vector<size_t>& offsets, Output output, float* out);
+    void betweenDecodes(const llama_context* busy);
     RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
 
     // batch-context-outputs.cc: after a decode, writes each output row's result to `out`.
@@ -118,8 +139,9 @@ private:
     llama_context* longCtx_ = nullptr;
     uint32_t longCtxSize_ = 0;
     llama_batch batch_{};
-    std::mutex mutex_;  // one run at a time on this llama_context
-    std::atomic<bool> abortRequested_{false};
+    const RunControl* control_ = nullptr;  // of the run in progress (the innermost one)
+    std::atomic<const std::atomic<bool>*> currentAbort_{nullptr};
+    int depth_ = 0;  // runs in progress: 2 while an urgent run runs between a bulk run's decodes
 
     RankMethod rankMethod_ = RankMethod::YesNoLogits;
     std::string rankUnavailable_;

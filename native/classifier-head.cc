@@ -1,4 +1,5 @@
 #include "classifier-head.h"
+#include "utf8-path.h"
 
 #include <cstdio>
 #include <cstring>
@@ -71,7 +72,7 @@ std::shared_ptr<const ClassifierRows> readClassifierRows(const std::string& path
     }
     const int64_t weight = api.gguf_find_tensor(f.gguf, "cls.output.weight");
     if (weight < 0) return nullptr;
-    f.file = std::fopen(path.c_str(), "rb");
+    f.file = openForReading(path);
     if (f.file == nullptr) {
         error = "cannot open " + path;
         return nullptr;

@@ -1,7 +1,9 @@
 #include "llama-api.h"
 #include "llama-log.h"
+#include "utf8-path.h"
 
 #include <mutex>
+#include <vector>
 
 #ifdef _WIN32
 #include <windows.h>
@@ -34,6 +36,35 @@ bool matches(const std::string& path, const std::string& prefix) {
     return baseName(path).rfind(prefix, 0) == 0;
 }
 
+#ifdef _WIN32
+// Every module of the process, however many (a fixed array would cut the list, or be read past).
+std::vector<HMODULE> processModules() {
+    std::vector<HMODULE> modules(256);
+    for (;;) {
+        DWORD needed = 0;
+        if (!EnumProcessModules(GetCurrentProcess(), modules.data(), static_cast<DWORD>(modules.size() * sizeof(HMODULE)), &needed)) {
+            return {};
+        }
+        const size_t count = needed / sizeof(HMODULE);
+        if (count <= modules.size()) {
+            modules.resize(count);
+            return modules;
+        }
+        modules.resize(count + 16);  // more were loaded since: ask again
+    }
+}
+
+std::string moduleFileName(HMODULE module) {
+    std::wstring name(MAX_PATH, L'\0');
+    for (;;) {
+        const DWORD n = GetModuleFileNameW(module, name.data(), static_cast<DWORD>(name.size()));
+        if (n == 0) return std::string();
+        if (n < name.size()) return narrowToUtf8(name.data(), n);
+        name.resize(name.size() * 2);  // long (\\?\) paths
+    }
+}
+#endif
+
 #if !defined(_WIN32) && !defined(__APPLE__)
 struct SearchState {
     const std::string* prefix;
@@ -54,12 +85,9 @@ int visitLoadedObject(struct dl_phdr_info* info, size_t, void* data) {
 
 std::string findLoadedLibrary(const std::string& prefix) {
 #if defined(_WIN32)
-    HMODULE modules[1024];
-    DWORD needed = 0;
-    if (!EnumProcessModules(GetCurrentProcess(), modules, sizeof(modules), &needed)) return "";
-    for (DWORD i = 0; i < needed / sizeof(HMODULE); i++) {
-        char name[MAX_PATH];
-        if (GetModuleFileNameA(modules[i], name, MAX_PATH) && matches(name, prefix)) return name;
+    for (HMODULE module : processModules()) {
+        const std::string name = moduleFileName(module);
+        if (!name.empty() && matches(name, prefix)) return name;
     }
     return "";
 #elif defined(__APPLE__)
@@ -81,16 +109,15 @@ std::string loadLlamaApi(const std::string& libllamaPath) {
     attempted = true;
 
 #ifdef _WIN32
-    HMODULE handle = LoadLibraryA(libllamaPath.c_str());
-    if (handle == nullptr) return loadError = "LoadLibrary failed for " + libllamaPath;
+    HMODULE handle = LoadLibraryW(widenUtf8(libllamaPath).c_str());
+    if (handle == nullptr) {
+        return loadError = "LoadLibrary failed for " + libllamaPath + " (Windows error " + std::to_string(GetLastError()) + ")";
+    }
+    const std::vector<HMODULE> modules = processModules();
     auto resolve = [&](const char* name) -> void* {
         void* symbol = reinterpret_cast<void*>(GetProcAddress(handle, name));
-        if (symbol != nullptr) return symbol;
-        HMODULE modules[1024];
-        DWORD needed = 0;
-        if (EnumProcessModules(GetCurrentProcess(), modules, sizeof(modules), &needed)) {
-            for (DWORD i = 0; i < needed / sizeof(HMODULE) && symbol == nullptr; i++)
-                symbol = reinterpret_cast<void*>(GetProcAddress(modules[i], name));
+        for (size_t i = 0; symbol == nullptr && i < modules.size(); i++) {
+            symbol = reinterpret_cast<void*>(GetProcAddress(modules[i], name));
         }
         return symbol;
     };
@@ -121,6 +148,7 @@ std::string loadLlamaApi(const std::string& libllamaPath) {
     libraryPath = libllamaPath;
     // Before loading the backends: they log each load, which would reach stderr with llama.cpp's default logger.
     installLlamaLog();
+    LogCapture capture;
     api.llama_backend_init();
     if (api.ggml_backend_dev_count() == 0) {
         // Nobody loaded the ggml backends in this process yet: load those that sit beside libllama.

@@ -15,6 +15,7 @@ namespace qwen3 {
 #define QWEN3_LLAMA_FUNCTIONS(X)      \
     X(llama_backend_init)             \
     X(llama_log_set)                  \
+    X(llama_log_get)                  \
     X(llama_model_default_params)     \
     X(llama_context_default_params)   \
     X(llama_model_load_from_file)     \

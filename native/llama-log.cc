@@ -9,8 +9,15 @@
 namespace qwen3 {
 namespace {
 
+thread_local bool capturing = false;
 thread_local std::string captured;
 constexpr size_t kMaxCaptured = 4096;
+
+// The process's callback before ours; written once, in installLlamaLog, before any message can reach ours.
+struct PreviousLogger {
+    ggml_log_callback callback = nullptr;
+    void* userData = nullptr;
+};
 
 int printThreshold() {
     const char* level = std::getenv("QWEN3_EMBEDDING_LLAMA_LOG");
@@ -22,9 +29,18 @@ int printThreshold() {
     return GGML_LOG_LEVEL_NONE;
 }
 
+struct LogRoute {
+    int threshold;
+    PreviousLogger previous;
+};
+
 void onLlamaLog(enum ggml_log_level level, const char* text, void* userData) {
-    const int threshold = *static_cast<const int*>(userData);
-    if (threshold != GGML_LOG_LEVEL_NONE && level != GGML_LOG_LEVEL_CONT && level >= threshold) {
+    const auto* route = static_cast<const LogRoute*>(userData);
+    if (!capturing) {
+        if (route->previous.callback != nullptr) route->previous.callback(level, text, route->previous.userData);
+        return;
+    }
+    if (route->threshold != GGML_LOG_LEVEL_NONE && level != GGML_LOG_LEVEL_CONT && level >= route->threshold) {
         std::fputs(text, stderr);
     }
     if ((level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) && captured.size() < kMaxCaptured) {
@@ -35,13 +51,23 @@ void onLlamaLog(enum ggml_log_level level, const char* text, void* userData) {
 }  // namespace
 
 void installLlamaLog() {
-    static const int threshold = printThreshold();
-    llama().llama_log_set(onLlamaLog, const_cast<int*>(&threshold));
+    static LogRoute route{printThreshold(), {}};
+    llama().llama_log_get(&route.previous.callback, &route.previous.userData);
+    if (route.previous.callback == onLlamaLog) return;
+    llama().llama_log_set(onLlamaLog, &route);
 }
 
-void beginLogCapture() { captured.clear(); }
+LogCapture::LogCapture() : outerActive_(capturing), outerText_(std::move(captured)) {
+    capturing = true;
+    captured.clear();
+}
 
-std::string capturedLog() {
+LogCapture::~LogCapture() {
+    capturing = outerActive_;
+    captured = std::move(outerText_);
+}
+
+std::string LogCapture::text() const {
     std::string text = captured;
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     return text;

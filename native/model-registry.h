@@ -1,5 +1,7 @@
 // Process-wide registry of loaded models: every context and worker thread that asks for the same file with the
-// same placement shares one copy of the weights; the model is freed when its last user lets go.
+// same placement shares one copy of the weights; the model is freed when its last user lets go, always on the
+// registry's own release thread (never on a JS thread: freeing unmaps gigabytes and GPU buffers). Different
+// files load in parallel; two threads asking for the same one wait for one load.
 #pragma once
 
 #include <memory>
@@ -14,6 +16,9 @@ namespace qwen3 {
 struct ModelPlacement {
     int32_t gpuLayers = -1;  // -1: as many as fit / all
     bool useMmap = true;
+    // llama.cpp's extra buffer types: on CPUs where ggml repacks weights for faster kernels (AMX, ARM/x86
+    // repacked layouts), a second, repacked copy of those weights. Faster there, at that copy's memory.
+    bool extraBufferTypes = true;
 };
 
 // The two rows of a reranker's yes/no classifier (`cls.output.weight`), dequantized, plus optional biases.
@@ -60,7 +65,7 @@ private:
 // Returns the shared model, loading it if needed. On failure returns null and sets `error`.
 std::shared_ptr<LoadedModel> acquireModel(const std::string& path, const ModelPlacement& placement, std::string& error);
 
-// Models currently loaded in this process (for diagnostics and tests of the sharing).
+// Models currently loaded in this process (for diagnostics and tests of the sharing). Never waits for a load.
 size_t liveModelCount();
 
 }  // namespace qwen3

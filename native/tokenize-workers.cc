@@ -2,9 +2,12 @@
 
 #include <cstring>
 
+#include "llama-log.h"
+
 namespace qwen3 {
 
 void TokenizeWorker::Execute() {
+    LogCapture capture;
     const auto& api = llama();
     results_.resize(texts_.size());
     for (size_t i = 0; i < texts_.size(); i++) {
@@ -36,6 +39,7 @@ void TokenizeWorker::OnOK() {
 }
 
 void DetokenizeWorker::Execute() {
+    LogCapture capture;
     const auto& api = llama();
     const int32_t nVocab = api.llama_vocab_n_tokens(model_->vocab());
     for (int32_t id : ids_) {

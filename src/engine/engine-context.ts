@@ -53,13 +53,27 @@ export function batchedSequenceLength(info: NativeContextInfo, tokens: number): 
     return alignment > 0 && tokens > unalignedMaxTokens ? Math.ceil(tokens / alignment) * alignment : tokens;
 }
 
+/** Options of one embedBatch / rankBatch call. */
+export interface EngineCallOptions {
+    /** Aborts the call, whether it is still queued or running (it stops before its next decode, or inside one on the CPU). */
+    signal?: AbortSignal;
+    /**
+     * "interactive" calls run before queued "bulk" ones, and between the decodes of a bulk call in flight where
+     * the context allows it (sequences under 64 tokens beside a long text; any call between two texts). Default "bulk".
+     */
+    priority?: "interactive" | "bulk";
+}
+
 /**
- * One llama.cpp context that evaluates many sequences per decode. Calls on one context run one at a time, in
- * order; use several contexts (or the pool) for parallelism.
+ * One llama.cpp context that evaluates many sequences per decode. Its calls run one at a time on a thread the
+ * context owns (not libuv's pool), interactive ones first, each priority in order; use several contexts (or the
+ * pool) for parallelism.
  */
 export class EngineContext {
     #native: NativeContext | undefined;
-    #queue: Promise<unknown> = Promise.resolve();
+    #closed: Promise<void> | undefined;
+    #nextCallId = 1;
+    readonly #inFlight = new Set<Promise<unknown>>();
     readonly model: EngineModel;
     readonly info: NativeContextInfo;
 
@@ -82,64 +96,77 @@ export class EngineContext {
      * Final-norm hidden state of each sequence's last token, row after row (n x embeddingSize), not normalized.
      * The caller appends `<|endoftext|>` to get Qwen3 embeddings.
      */
-    embedBatch(sequences: readonly TokenSequence[], options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    embedBatch(sequences: readonly TokenSequence[], options: EngineCallOptions = {}): Promise<Float32Array> {
         return this.#run("embedBatch", sequences, options);
     }
 
     /** p(yes) in [0, 1] for each sequence (a full reranker prompt), from the yes/no head at the last position. */
-    rankBatch(sequences: readonly TokenSequence[], options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    rankBatch(sequences: readonly TokenSequence[], options: EngineCallOptions = {}): Promise<Float32Array> {
         if (this.info.rankUnavailable !== "") {
             return Promise.reject(new InvalidOptionError(`This model cannot rerank: ${this.info.rankUnavailable}`));
         }
         return this.#run("rankBatch", sequences, options);
     }
 
+    /** llama_decode calls this context has made (for diagnostics and tests). */
+    get decodeCount(): number {
+        return this.#native?.decodeCount() ?? 0;
+    }
+
     /**
-     * Frees the llama.cpp context: a batch in flight is aborted and the context freed when it ends, which is when
-     * the promise resolves. Later calls throw DisposedError; calling it again does nothing.
+     * Frees the llama.cpp context on its own thread: calls queued or running are aborted (a running one stops
+     * before its next decode) and reject with DisposedError; resolves once the context is freed. Later calls
+     * throw DisposedError; calling it again waits for the same.
      */
     async dispose(): Promise<void> {
-        this.#native?.dispose();
-        this.#native = undefined;
-        await this.#queue;
+        if (this.#closed === undefined) {
+            const native = this.#native;
+            this.#native = undefined;
+            this.#closed = native === undefined ? Promise.resolve() : callNative(() => native.dispose());
+        }
+        await Promise.allSettled([...this.#inFlight]);
+        await this.#closed;
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
         await this.dispose();
     }
 
-    #run(method: "embedBatch" | "rankBatch", sequences: readonly TokenSequence[], options: { signal?: AbortSignal }): Promise<Float32Array> {
+    #run(method: "embedBatch" | "rankBatch", sequences: readonly TokenSequence[], options: EngineCallOptions): Promise<Float32Array> {
+        const native = this.#native;
         let packed: { tokens: Int32Array; lengths: Uint32Array };
         let signal: AbortSignal | undefined;
+        let priority: "interactive" | "bulk";
         try {
-            if (this.#native === undefined) throw new DisposedError("The context was disposed; create a new one");
-            const opts = checkOptionsObject<{ signal?: AbortSignal }>(`${method} options`, options, ["signal"]);
+            if (native === undefined) throw new DisposedError("The context was disposed; create a new one");
+            const opts = checkOptionsObject<EngineCallOptions>(`${method} options`, options, ["signal", "priority"]);
             signal = checkAbortSignal("signal", opts.signal);
+            priority = checkOneOf("priority", opts.priority ?? "bulk", ["interactive", "bulk"] as const);
             packed = this.#pack(sequences);
+            if (signal?.aborted) throw new AbortedError();
         } catch (error) {
             return Promise.reject(error);
         }
-        const run = async (): Promise<Float32Array> => {
-            const native = this.#native;
-            if (native === undefined) throw new DisposedError("The context was disposed; create a new one");
-            if (signal?.aborted) throw new AbortedError();
-            const onAbort = () => native.abort();
+        const callId = this.#nextCallId++;
+        const onAbort = () => native.abort(callId);
+        const call = (async (): Promise<Float32Array> => {
             signal?.addEventListener("abort", onAbort, { once: true });
             try {
-                return await callNative(() => native[method](packed.tokens, packed.lengths));
+                return await callNative(() => native[method](packed.tokens, packed.lengths, callId, priority === "interactive"));
             } catch (error) {
-                // dispose() stops the batch in flight through the same abort as a signal: say which it was.
-                if (error instanceof AbortedError && this.#native === undefined && !signal?.aborted) {
-                    throw new DisposedError("The context was disposed while the batch ran; create a new one");
+                // dispose() stops the calls in flight through their abort flags: say which it was.
+                if ((error instanceof AbortedError || error instanceof DisposedError) && this.#native === undefined && !signal?.aborted) {
+                    throw new DisposedError("The context was disposed while the batch was queued or running; create a new one");
                 }
                 throw error;
             } finally {
                 signal?.removeEventListener("abort", onAbort);
             }
-        };
-        const result = this.#queue.then(run, run);
-        this.#queue = result.catch(() => undefined);
-        return result;
+        })();
+        const settled = call.then(() => undefined, () => undefined);
+        this.#inFlight.add(settled);
+        void settled.then(() => this.#inFlight.delete(settled));
+        return call;
     }
 
     #pack(sequences: readonly TokenSequence[]): { tokens: Int32Array; lengths: Uint32Array } {

@@ -13,11 +13,18 @@ export interface LoadEngineModelOptions {
     gpuLayers?: number | "max";
     /** Memory-map the weights (default true). */
     useMmap?: boolean;
+    /**
+     * Let llama.cpp repack weights for this CPU's fastest kernels (its "extra buffer types": AMX on Intel Xeons,
+     * repacked Q4_0/IQ4_NL layouts on x86 and ARM). Default true. Where it applies, the repacked weights are a second
+     * copy in memory on top of the mapped file; false keeps memory at the file's size, at that speed's cost (see
+     * README, "Memory"). On CPUs where nothing is repacked it changes nothing.
+     */
+    repackWeights?: boolean;
     /** Bind to this libllama shared library instead of node-llama-cpp's. Env: QWEN3_EMBEDDING_LLAMA_LIBRARY. */
     libraryPath?: string;
 }
 
-const LOAD_OPTIONS = ["gpu", "gpuLayers", "useMmap", "libraryPath"] as const;
+export const LOAD_OPTIONS = ["gpu", "gpuLayers", "useMmap", "repackWeights", "libraryPath"] as const;
 
 /** A GGUF model loaded once per process and shared by every context and worker thread that loads the same file. */
 export class EngineModel {
@@ -96,11 +103,11 @@ export async function loadInspectedEngineModel(inspection: GgufInspection, optio
 
 async function loadChecked(
     inspection: GgufInspection,
-    { gpu, gpuLayers, useMmap, libraryPath }: ReturnType<typeof checkLoadOptions>,
+    { gpu, gpuLayers, useMmap, repackWeights, libraryPath }: ReturnType<typeof checkLoadOptions>,
 ): Promise<EngineModel> {
     const path = inspection.path;
     const library = await bindLlamaLibrary({ gpu, ...(libraryPath === undefined ? {} : { libraryPath }) });
-    const native = await callNative(() => loadNativeAddon().loadModel(path, { gpuLayers, useMmap }));
+    const native = await callNative(() => loadNativeAddon().loadModel(path, { gpuLayers, useMmap, extraBufferTypes: repackWeights }));
     const model = new EngineModel(path, inspection, native, library);
     if (model.info.embeddingSize !== inspection.embeddingSize) {
         await model.dispose();
@@ -115,8 +122,9 @@ export function checkLoadOptions(options: LoadEngineModelOptions) {
     if (gpu !== false) checkOneOf("gpu", gpu, ["auto", "cuda", "vulkan", "metal"] as const);
     const gpuLayers = opts.gpuLayers === undefined || opts.gpuLayers === "max" ? -1 : checkInteger("gpuLayers", opts.gpuLayers, 0, 100_000);
     const useMmap = opts.useMmap === undefined ? true : checkBoolean("useMmap", opts.useMmap);
+    const repackWeights = opts.repackWeights === undefined ? true : checkBoolean("repackWeights", opts.repackWeights);
     if (opts.libraryPath !== undefined) checkString("libraryPath", opts.libraryPath, { allowEmpty: false });
-    return { gpu, gpuLayers, useMmap, libraryPath: opts.libraryPath };
+    return { gpu, gpuLayers, useMmap, repackWeights, libraryPath: opts.libraryPath };
 }
 
 function parseGpuEnv(): GpuOption {

@@ -8,7 +8,7 @@ import { NativeLoadError } from "../internal/errors.js";
 export interface NativeAddon {
     init(libraryPath?: string): NativeLibraryInfo;
     findLoadedLibrary(prefix: string): string;
-    loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean }): Promise<NativeModel>;
+    loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean; extraBufferTypes?: boolean }): Promise<NativeModel>;
     /** Models loaded in this process right now, across all threads. */
     liveModelCount(): number;
 }
@@ -67,12 +67,19 @@ export interface NativeContextInfo {
     rankUnavailable: string;
 }
 
+/**
+ * Calls run on a thread the context owns (native/context-thread.h), interactive ones first and between the decodes
+ * of a bulk call in flight. `callId` names a call for abort(); `abort()` without one aborts every call so far.
+ */
 export interface NativeContext {
     info(): NativeContextInfo;
-    embedBatch(tokens: Int32Array, lengths: Uint32Array): Promise<Float32Array>;
-    rankBatch(tokens: Int32Array, lengths: Uint32Array): Promise<Float32Array>;
-    abort(): void;
-    dispose(): void;
+    embedBatch(tokens: Int32Array, lengths: Uint32Array, callId: number, interactive: boolean): Promise<Float32Array>;
+    rankBatch(tokens: Int32Array, lengths: Uint32Array, callId: number, interactive: boolean): Promise<Float32Array>;
+    abort(callId?: number): void;
+    /** Aborts the calls queued or running; resolves once the llama.cpp contexts are freed (on the context's thread). */
+    dispose(): Promise<void>;
+    /** llama_decode calls made so far. */
+    decodeCount(): number;
 }
 
 /**
@@ -101,7 +108,7 @@ export const NATIVE_MODEL_INFO_KEYS = keyList<NativeModelInfo>()(
     "classifierLabels",
     "gpuOffloadSupported",
 );
-export const NATIVE_CONTEXT_METHODS = keyList<NativeContext>()("info", "embedBatch", "rankBatch", "abort", "dispose");
+export const NATIVE_CONTEXT_METHODS = keyList<NativeContext>()("info", "embedBatch", "rankBatch", "abort", "dispose", "decodeCount");
 export const NATIVE_CONTEXT_INFO_KEYS = keyList<NativeContextInfo>()(
     "contextSize",
     "batchTokens",

@@ -37,7 +37,7 @@ export interface FacadeModelOptions extends LoadEngineModelOptions {
 }
 
 export const FACADE_MODEL_OPTIONS = [
-    "model", "gpu", "gpuLayers", "useMmap", "libraryPath", "contextSize", "batchTokens", "threads", "flashAttention", "kvCacheType",
+    "model", "gpu", "gpuLayers", "useMmap", "repackWeights", "libraryPath", "contextSize", "batchTokens", "threads", "flashAttention", "kvCacheType",
     "workers", "maxQueuedTokens", "maxQueuedCalls",
 ] as const;
 
@@ -118,8 +118,8 @@ function checkFacadeModelOptions(options: FacadeModelOptions, trainedContextSize
     const workers = options.workers === undefined ? 1 : checkInteger("workers", options.workers, 0, 64);
     const maxQueuedTokens = options.maxQueuedTokens === undefined ? 1 << 20 : checkInteger("maxQueuedTokens", options.maxQueuedTokens, 1, 2 ** 31);
     const maxQueuedCalls = options.maxQueuedCalls === undefined ? 10_000 : checkInteger("maxQueuedCalls", options.maxQueuedCalls, 1, 2 ** 31);
-    const { gpu, gpuLayers, useMmap, libraryPath, contextSize, flashAttention, kvCacheType, threads } = options;
-    const load: LoadEngineModelOptions = definedOnly({ gpu, gpuLayers, useMmap, libraryPath });
+    const { gpu, gpuLayers, useMmap, repackWeights, libraryPath, contextSize, flashAttention, kvCacheType, threads } = options;
+    const load: LoadEngineModelOptions = definedOnly({ gpu, gpuLayers, useMmap, repackWeights, libraryPath });
     checkLoadOptions(load);
     const batchTokens = options.batchTokens ?? DEFAULT_BATCH_TOKENS;
     const context: EngineContextOptions = definedOnly({ contextSize, batchTokens, threads, flashAttention, kvCacheType });

@@ -21,7 +21,7 @@ export interface CreateTokenizerOptions extends LoadEngineModelOptions {
     model: string;
 }
 
-const CREATE_OPTIONS = ["model", "gpu", "gpuLayers", "useMmap", "libraryPath"] as const;
+const CREATE_OPTIONS = ["model", "gpu", "gpuLayers", "useMmap", "repackWeights", "libraryPath"] as const;
 
 export function tokenizeWith(model: EngineModel, texts: readonly string[]): Promise<Int32Array[]> {
     checkStringArray("texts", texts);

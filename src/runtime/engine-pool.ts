@@ -3,7 +3,7 @@ import type { EngineContextOptions } from "../engine/engine-context.js";
 import type { LoadEngineModelOptions } from "../engine/engine-model.js";
 import type { GgufInspection } from "../models/gguf-inspection.js";
 import { Qwen3EmbeddingError, WorkerError } from "../internal/errors.js";
-import type { BatchRunner, JobKind } from "./batch-runner.js";
+import type { BatchPriority, BatchRunner, JobKind } from "./batch-runner.js";
 import { createAbortFlag, raiseAbortFlag } from "./batch-abort-flag.js";
 import type { EngineWorkerData, EngineWorkerFailure, EngineWorkerInfo, EngineWorkerTask } from "./engine-worker.js";
 
@@ -28,6 +28,7 @@ const WORKER_FILE = import.meta.url.endsWith(".ts")
  */
 export class EnginePool implements BatchRunner {
     readonly concurrency: number;
+    readonly interleavesInteractive = true;
     /** The context each worker made (all alike). */
     readonly info: EngineWorkerInfo;
     readonly #piscina: Piscina<EngineWorkerTask, unknown>;
@@ -45,7 +46,8 @@ export class EnginePool implements BatchRunner {
             filename: WORKER_FILE.href,
             minThreads: options.workers,
             maxThreads: options.workers,
-            concurrentTasksPerWorker: 1,
+            // Two: a worker running a bulk batch takes an interactive one, which its context runs between decodes.
+            concurrentTasksPerWorker: 2,
             idleTimeout: Number.POSITIVE_INFINITY,
             workerData,
         });
@@ -67,7 +69,7 @@ export class EnginePool implements BatchRunner {
         return this.#piscina.threads;
     }
 
-    async runBatch(kind: JobKind, sequences: readonly Int32Array[], signal: AbortSignal): Promise<Float32Array> {
+    async runBatch(kind: JobKind, sequences: readonly Int32Array[], signal: AbortSignal, priority: BatchPriority): Promise<Float32Array> {
         const lengths = new Uint32Array(sequences.length);
         let total = 0;
         sequences.forEach((sequence, index) => {
@@ -85,7 +87,7 @@ export class EnginePool implements BatchRunner {
         if (signal.aborted) onAbort();
         signal.addEventListener("abort", onAbort, { once: true });
         try {
-            const task: EngineWorkerTask = { type: "batch", kind, tokens, lengths, abortFlag };
+            const task: EngineWorkerTask = { type: "batch", kind, priority, tokens, lengths, abortFlag };
             return readResult<Float32Array>(await this.#piscina.run(task, { transferList: [tokens.buffer, lengths.buffer] }));
         } catch (error) {
             throw toWorkerError(error, "An engine worker stopped while running this batch; it is being replaced, so retry the call");

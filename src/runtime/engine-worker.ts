@@ -8,7 +8,7 @@ import { loadInspectedEngineModel, type LoadEngineModelOptions } from "../engine
 import type { GgufInspection } from "../models/gguf-inspection.js";
 import type { NativeContextInfo } from "../engine/native-addon.js";
 import { Qwen3EmbeddingError } from "../internal/errors.js";
-import type { JobKind } from "./batch-runner.js";
+import type { BatchPriority, JobKind } from "./batch-runner.js";
 import { watchAbortFlag } from "./batch-abort-flag.js";
 
 export interface EngineWorkerData {
@@ -20,7 +20,7 @@ export interface EngineWorkerData {
 
 export type EngineWorkerTask =
     | { type: "info" }
-    | { type: "batch"; kind: JobKind; tokens: Int32Array; lengths: Uint32Array; abortFlag: Int32Array };
+    | { type: "batch"; kind: JobKind; priority: BatchPriority; tokens: Int32Array; lengths: Uint32Array; abortFlag: Int32Array };
 
 export type EngineWorkerInfo = NativeContextInfo & { threadId: number };
 
@@ -54,7 +54,7 @@ async function start() {
         const controller = new AbortController();
         const stopWatching = watchAbortFlag(task.abortFlag, controller);
         try {
-            const options = { signal: controller.signal };
+            const options = { signal: controller.signal, priority: task.priority };
             const rows = task.kind === "embed" ? await context.embedBatch(sequences, options) : await context.rankBatch(sequences, options);
             return move(rows) as Float32Array;
         } catch (error) {

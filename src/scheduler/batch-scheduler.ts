@@ -73,7 +73,15 @@ interface PendingCall {
     cleanup(): void;
 }
 
+interface FormedBatch {
+    readonly kind: JobKind;
+    /** Of the batch's first call: "interactive" when it holds any interactive call. */
+    readonly priority: Priority;
+    readonly items: { call: PendingCall; index: number }[];
+}
+
 interface RunningBatch {
+    readonly priority: Priority;
     readonly calls: Set<PendingCall>;
     readonly controller: AbortController;
     readonly tokens: number;
@@ -250,21 +258,33 @@ export class BatchScheduler {
     }
 
     #dispatch(): void {
-        while (this.#closed === undefined && this.#running.size < this.#runner.concurrency) {
-            const picked = this.#formBatch();
+        while (this.#closed === undefined) {
+            let picked: FormedBatch | undefined;
+            if (this.#running.size < this.#runner.concurrency) {
+                picked = this.#formBatch(PRIORITIES);
+            } else if (this.#runner.interleavesInteractive && this.#running.size < this.#runner.concurrency + this.#runningBulk()) {
+                // Every slot is busy, some with bulk work: the runner takes interactive batches between its decodes.
+                picked = this.#formBatch(["interactive"]);
+            }
             if (picked === undefined) return;
-            this.#start(picked.kind, picked.items);
+            this.#start(picked.kind, picked.priority, picked.items);
         }
     }
 
-    #formBatch(): { kind: JobKind; items: { call: PendingCall; index: number }[] } | undefined {
-        const first = this.#queues.interactive[0] ?? this.#queues.bulk[0];
+    #runningBulk(): number {
+        let bulk = 0;
+        for (const batch of this.#running) bulk += batch.priority === "bulk" ? 1 : 0;
+        return bulk;
+    }
+
+    #formBatch(priorities: readonly Priority[]): FormedBatch | undefined {
+        const first = priorities.map((priority) => this.#queues[priority][0]).find((call) => call !== undefined);
         if (first === undefined) return undefined;
         const kind = first.kind;
         const items: { call: PendingCall; index: number }[] = [];
         const batchedLength = this.#limits.batchedLength ?? ((length: number) => length);
         let tokens = 0;
-        for (const priority of PRIORITIES) {
+        for (const priority of priorities) {
             const open = this.#queues[priority].filter((call) => call.kind === kind);
             // Round-robin: one sequence from each waiting call in turn, until the batch is full.
             while (open.length > 0) {
@@ -291,19 +311,19 @@ export class BatchScheduler {
             }
             if (items.length >= this.#limits.batchSequences || tokens >= this.#limits.batchTokens) break;
         }
-        return { kind, items };
+        return { kind, priority: first.priority, items };
     }
 
-    #start(kind: JobKind, items: { call: PendingCall; index: number }[]): void {
+    #start(kind: JobKind, priority: Priority, items: { call: PendingCall; index: number }[]): void {
         // Longest first: the engine packs neighbours into one decode, so peers of similar length share it.
         items.sort((a, b) => b.call.sequences[b.index]!.length - a.call.sequences[a.index]!.length);
         const sequences = items.map((item) => item.call.sequences[item.index]!);
         const tokens = sequences.reduce((sum, sequence) => sum + sequence.length, 0);
-        const batch: RunningBatch = { calls: new Set(items.map((item) => item.call)), controller: new AbortController(), tokens };
+        const batch: RunningBatch = { priority, calls: new Set(items.map((item) => item.call)), controller: new AbortController(), tokens };
         this.#running.add(batch);
         this.#runningTokens += tokens;
         const started = performance.now();
-        this.#runner.runBatch(kind, sequences, batch.controller.signal).then(
+        this.#runner.runBatch(kind, sequences, batch.controller.signal, priority).then(
             (rows) => {
                 const width = this.#width[kind];
                 items.forEach((item, row) => {

@@ -212,6 +212,6 @@ async function loadSource<T, O>(
 }
 
 function pickLoadOptions(options: Omit<CreateEmbedderOptions, "model">): Omit<CreateTokenizerOptions, "model"> {
-    const { gpu, gpuLayers, useMmap, libraryPath } = options;
-    return Object.fromEntries(Object.entries({ gpu, gpuLayers, useMmap, libraryPath }).filter(([, value]) => value !== undefined));
+    const { gpu, gpuLayers, useMmap, repackWeights, libraryPath } = options;
+    return Object.fromEntries(Object.entries({ gpu, gpuLayers, useMmap, repackWeights, libraryPath }).filter(([, value]) => value !== undefined));
 }

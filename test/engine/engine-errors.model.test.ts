@@ -173,18 +173,20 @@ describe("batches", () => {
         const native = await nativeModel.createContext({
             batchTokens: 64, contextSize: 256, maxSequences: 8, threads: 1, flashAttention: 2, kvCacheType: 1, llamaPooling: false, sequenceAlignment: 16,
         });
-        const mismatch = await callNative(() => native.embedBatch(Int32Array.from([1, 2, 3]), Uint32Array.from([2]))).catch((e: unknown) => e);
+        const mismatch = await callNative(() => native.embedBatch(Int32Array.from([1, 2, 3]), Uint32Array.from([2]), 1, false)).catch((e: unknown) => e);
         expect(mismatch).toBeInstanceOf(DecodeError);
         expect((mismatch as Error).message).toBe("the lengths add up to 2 but 3 tokens were given");
-        const tooLong = await callNative(() => native.embedBatch(new Int32Array(300).fill(7), Uint32Array.from([300]))).catch((e: unknown) => e);
+        const tooLong = await callNative(() => native.embedBatch(new Int32Array(300).fill(7), Uint32Array.from([300]), 2, false)).catch((e: unknown) => e);
         expect(tooLong).toBeInstanceOf(ContextTooSmallError);
         expect((tooLong as Error).message).toBe(
             "sequence 0 has 300 tokens but the context holds 256: truncate it or create the context with a larger contextSize",
         );
-        const outside = await callNative(() => native.embedBatch(Int32Array.from([5, 999999]), Uint32Array.from([2]))).catch((e: unknown) => e);
+        const outside = await callNative(() => native.embedBatch(Int32Array.from([5, 999999]), Uint32Array.from([2]), 3, false)).catch((e: unknown) => e);
         expect((outside as Error).message).toBe("token 999999 at position 1 is outside the vocabulary (0..151935)");
-        expect(() => native.embedBatch([1, 2] as never, Uint32Array.from([2]))).toThrow("embedBatch(tokens: Int32Array, lengths: Uint32Array)");
-        native.dispose();
+        expect(() => native.embedBatch([1, 2] as never, Uint32Array.from([2]), 4, false)).toThrow(
+            "embedBatch(tokens: Int32Array, lengths: Uint32Array, callId: number, interactive: boolean)",
+        );
+        await native.dispose();
         nativeModel.dispose();
     });
 

@@ -42,8 +42,8 @@ describe("model sharing", () => {
             expect(result.hidden).toEqual(Array.from(expected)); // same weights, same decode, same numbers
         }
 
-        context.dispose();
-        first.dispose();
+        await context.dispose(); // resolves once the context (and its hold on the weights) is freed
+        await first.dispose();
         expect(addon.liveModelCount()).toBe(before); // `second` still holds it
         second.dispose();
         expect(addon.liveModelCount()).toBe(before - 1);

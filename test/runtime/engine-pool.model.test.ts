@@ -43,13 +43,13 @@ describe("engine worker pool", () => {
         try {
             const [first] = pool.threads;
             const sequences = Array.from({ length: 64 }, (_, i) => Int32Array.from({ length: 200 }, (_, j) => 100 + ((i * 7 + j) % 5000)));
-            const running = pool.runBatch("embed", sequences, new AbortController().signal).catch((error: unknown) => error);
+            const running = pool.runBatch("embed", sequences, new AbortController().signal, "bulk").catch((error: unknown) => error);
             // The idle worker takes the task as it is posted: terminating it right after cannot miss the batch.
             setImmediate(() => void first!.terminate());
             const error = await running;
             expect(error).toBeInstanceOf(WorkerError);
             expect((error as Error).message).toMatch(/^An engine worker stopped while running this batch; it is being replaced, so retry the call \(/);
-            const rows = await pool.runBatch("embed", [Int32Array.of(1, 2, 3)], new AbortController().signal);
+            const rows = await pool.runBatch("embed", [Int32Array.of(1, 2, 3)], new AbortController().signal, "bulk");
             expect(rows.length).toBe(pool.info.embeddingSize);
             expect(pool.threads[0]!.threadId).not.toBe(first!.threadId);
         } finally {
@@ -63,12 +63,12 @@ describe("engine worker pool", () => {
             // Several hundred ms of decoding: once the worker has used 50 ms of CPU on it, the abort lands while it runs.
             const sequences = Array.from({ length: 256 }, (_, i) => Int32Array.from({ length: 200 }, (_, j) => 100 + ((i * 7 + j) % 5000)));
             const controller = new AbortController();
-            const running = pool.runBatch("embed", sequences, controller.signal).catch((error: unknown) => error);
+            const running = pool.runBatch("embed", sequences, controller.signal, "bulk").catch((error: unknown) => error);
             await afterCpuTime(50);
             controller.abort();
             expect(await running).toBeInstanceOf(AbortedError);
-            await expect(pool.runBatch("embed", sequences, AbortSignal.abort())).rejects.toBeInstanceOf(AbortedError);
-            const rows = await pool.runBatch("embed", [Int32Array.of(1, 2, 3)], new AbortController().signal);
+            await expect(pool.runBatch("embed", sequences, AbortSignal.abort(), "bulk")).rejects.toBeInstanceOf(AbortedError);
+            const rows = await pool.runBatch("embed", [Int32Array.of(1, 2, 3)], new AbortController().signal, "bulk");
             expect(rows.length).toBe(pool.info.embeddingSize);
         } finally {
             await pool.close();

@@ -1,18 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AbortedError, DeadlineExceededError, DecodeError, DisposedError, InvalidOptionError, QueueFullError } from "../../src/index.js";
-import type { BatchRunner, JobKind } from "../../src/runtime/batch-runner.js";
+import type { BatchPriority, BatchRunner, JobKind } from "../../src/runtime/batch-runner.js";
 import { BatchScheduler, type SchedulerLimits } from "../../src/scheduler/batch-scheduler.js";
 
 /** A runner whose batches finish only when the test says so; rows are [first token, length] per sequence. */
 class ManualRunner implements BatchRunner {
-    readonly batches: { kind: JobKind; sequences: Int32Array[]; signal: AbortSignal; finish(): void; fail(error: Error): void }[] = [];
-    constructor(readonly concurrency = 1) {}
+    readonly batches: { kind: JobKind; priority: BatchPriority; sequences: Int32Array[]; signal: AbortSignal; finish(): void; fail(error: Error): void }[] = [];
+    constructor(readonly concurrency = 1, readonly interleavesInteractive = false) {}
 
-    runBatch(kind: JobKind, sequences: readonly Int32Array[], signal: AbortSignal): Promise<Float32Array> {
+    runBatch(kind: JobKind, sequences: readonly Int32Array[], signal: AbortSignal, priority: BatchPriority): Promise<Float32Array> {
         return new Promise((resolve, reject) => {
             const copy = [...sequences];
             this.batches.push({
                 kind,
+                priority,
                 sequences: copy,
                 signal,
                 finish: () => resolve(Float32Array.from(copy.flatMap((sequence) => [sequence[0]!, sequence.length]))),
