@@ -66,7 +66,9 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
         self->shortCtx_ = createLlamaContext(self.get(), options,
                                              {self->shortBatchTokens_, self->shortBatchTokens_,
                                               std::min(options.maxSequences, self->shortBatchTokens_),
-                                              LLAMA_FLASH_ATTN_TYPE_DISABLED, options.kvCacheType},
+                                              LLAMA_FLASH_ATTN_TYPE_DISABLED,
+                                              // llama.cpp quantizes the V cache only with flash attention: q8_0 keeps K
+                                              options.kvCacheType == GGML_TYPE_Q8_0 ? GGML_TYPE_F16 : options.kvCacheType},
                                              error);
         if (self->shortCtx_ == nullptr) return nullptr;
     }

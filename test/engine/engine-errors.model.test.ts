@@ -102,7 +102,7 @@ describe("options", () => {
             "Expected a boolean for useMmap but received the string \"yes\"",
         );
         await expect(loadEngineModel(embeddingPath, { gpuLayer: 3 } as never)).rejects.toThrow(
-            'Unknown option "gpuLayer" in loadEngineModel options; the known options are gpu, gpuLayers, useMmap, libraryPath',
+            'Unknown option "gpuLayer" in loadEngineModel options; the known options are gpu, gpuLayers, useMmap, repackWeights, libraryPath',
         );
         await expect(loadEngineModel("")).rejects.toThrow('Expected a non-empty string for path but received the string ""');
     });

@@ -10,8 +10,8 @@ try {
     const context = await model.createContext({ batchTokens: 64, contextSize: 256 });
     const hidden = await context.embedBatch([sequence]);
     const liveWhileHeld = loadNativeAddon().liveModelCount();
-    context.dispose();
-    model.dispose();
+    await context.dispose();
+    await model.dispose();
     parentPort!.postMessage({ hidden: Array.from(hidden), liveWhileHeld });
 } catch (error) {
     parentPort!.postMessage({ error: String((error as Error)?.stack ?? error) });
