@@ -14,6 +14,11 @@ export type PrecisionMode = "exact" | "fast" | "quantized";
 
 const MODES: Record<KvCacheType, PrecisionMode> = { f32: "exact", f16: "fast", q8_0: "quantized" };
 
+/** Whether a value is a KV cache precision this library knows (for what a duck-typed model says of itself). */
+export function isKvCacheType(value: unknown): value is KvCacheType {
+    return typeof value === "string" && Object.hasOwn(MODES, value);
+}
+
 export function precisionModeOf(kvCacheType: KvCacheType): PrecisionMode {
     return MODES[kvCacheType];
 }
