@@ -6,6 +6,7 @@ export { createReranker, Reranker, type CreateRerankerOptions, type RerankOption
 export { createTokenizer, Tokenizer, type CreateTokenizerOptions, type TokenizerMethods } from "./facade/tokenizer.js";
 export { loadCalibration, type ScoreCalibration } from "./facade/score-map.js";
 export type { FacadeModelOptions, ScheduleOptions } from "./facade/facade-model.js";
+export type { KvCacheType, PrecisionMode } from "./facade/precision-mode.js";
 export type { BatchEvent, SchedulerStats, Priority } from "./scheduler/batch-scheduler.js";
 export { TASK_INSTRUCTIONS, TASK_NAMES, DEFAULT_INSTRUCTION, type TaskName } from "./format/task-instructions.js";
 export { formatQuery, END_OF_TEXT_TOKEN } from "./format/embedding-input.js";

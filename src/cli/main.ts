@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CommandFailure, optionalInteger, readTexts, requireString, UsageError, writeLine, type Command } from "./command.js";
 import { evalCommand } from "./eval-command.js";
+import { KV_CACHE_OPTIONS, KV_CACHE_USAGE, kvCacheOption } from "./kv-cache-flags.js";
 import { verifyCommand } from "./verify-command.js";
 import { Qwen3EmbeddingError } from "../internal/errors.js";
 import { createEmbedder, type EmbedOptions } from "../facade/embedder.js";
@@ -26,16 +27,20 @@ const COMMANDS: Record<string, Command> = {
         usage: [
             "qwen3-embedding embed --model <path|id> [--query] [--task <name> | --instruction <text>] [--dimensions N]",
             "                      [--max-tokens N] [--output-type float32|int8|uint8|binary|ubinary] [--input <file>]",
+            "                      [--exact | --kv-cache-type f16|f32]",
             "Inputs: one text per line, or JSONL objects with a \"text\" field when the file ends in .jsonl; stdin without --input.",
             "Without flags every input is a document; --query formats them as queries with the default web-search instruction,",
             "--task/--instruction as queries with that instruction. `tokens` counts what the model saw, <|endoftext|> included.",
+            KV_CACHE_USAGE,
         ].join("\n"),
         options: {
             model: { type: "string" }, query: { type: "boolean" }, task: { type: "string" }, instruction: { type: "string" },
             dimensions: { type: "string" }, "max-tokens": { type: "string" }, "output-type": { type: "string" }, input: { type: "string" },
+            ...KV_CACHE_OPTIONS,
         },
         async run(values) {
             if (values["task"] !== undefined && values["instruction"] !== undefined) throw new UsageError("pass either --task or --instruction, not both");
+            const kvCache = kvCacheOption(values);
             const texts = await readTexts(values["input"] as string | undefined);
             const query = values["query"] === true || values["task"] !== undefined || values["instruction"] !== undefined;
             const options: EmbedOptions = {
@@ -47,7 +52,7 @@ const COMMANDS: Record<string, Command> = {
                 ...optionalInteger(values, "max-tokens", "maxTokens"),
                 ...(values["output-type"] !== undefined ? { outputType: values["output-type"] as OutputType } : {}),
             };
-            const embedder = await createEmbedder({ model: requireString(values, "model") });
+            const embedder = await createEmbedder({ model: requireString(values, "model"), ...kvCache });
             try {
                 const result = await embedder.embed(texts, options);
                 result.embeddings.forEach((embedding, index) =>
@@ -62,16 +67,19 @@ const COMMANDS: Record<string, Command> = {
         summary: "Rerank documents for a query: JSON lines {index, score}, best first",
         usage: [
             "qwen3-embedding rerank --model <path|id> --query <text> [--instruction <text>] [--documents <file>] [--top-n N] [--max-tokens N]",
+            "                       [--exact | --kv-cache-type f16|f32]",
             "Documents: one per line, or JSONL objects with a \"text\" field when the file ends in .jsonl; stdin without --documents.",
+            KV_CACHE_USAGE,
         ].join("\n"),
         options: {
             model: { type: "string" }, query: { type: "string" }, instruction: { type: "string" }, documents: { type: "string" },
-            "top-n": { type: "string" }, "max-tokens": { type: "string" },
+            "top-n": { type: "string" }, "max-tokens": { type: "string" }, ...KV_CACHE_OPTIONS,
         },
         async run(values) {
             const query = requireString(values, "query");
+            const kvCache = kvCacheOption(values);
             const documents = await readTexts(values["documents"] as string | undefined);
-            const reranker = await createReranker({ model: requireString(values, "model") });
+            const reranker = await createReranker({ model: requireString(values, "model"), ...kvCache });
             try {
                 const result = await reranker.rerank(query, documents, {
                     ...(values["instruction"] !== undefined ? { instruction: values["instruction"] as string } : {}),

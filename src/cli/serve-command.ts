@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { asUsageError, UsageError, type Command } from "./command.js";
+import { CLI_KV_CACHE_TYPES, kvCacheTypeFrom } from "./kv-cache-flags.js";
 import type { CreateEmbedderOptions } from "../facade/embedder.js";
 import { checkCalibration, type ScoreCalibration } from "../evaluation/score-calibration.js";
 import { parseApiKeyFile, type ApiKeySpec } from "../server/api-key-access.js";
@@ -41,6 +42,8 @@ const FLAGS: Record<string, Flag> = {
     calibration: { type: "string", value: "<file>", help: "reranker score map from `verify --fit-calibration`" },
     threads: { type: "string", value: "<n>", help: "CPU threads per decode (default: physical cores)" },
     gpu: { type: "string", value: "<auto|cuda|vulkan|metal|false>", help: "llama.cpp build (default auto)" },
+    exact: { type: "boolean", value: "", help: "exact mode: f32 KV cache for every model (closest to float64); 2x KV memory, no flash attention: slower" },
+    "kv-cache-type": { type: "string", value: `<${CLI_KV_CACHE_TYPES.join("|")}>`, help: "KV cache precision (default f16, the fast mode); f32 is --exact, which refuses f16" },
 };
 
 function usage(): string {
@@ -137,12 +140,14 @@ export function serverOptionsFrom(values: Record<string, unknown>, env: NodeJS.P
         throw new UsageError(`Expected one of ${LOG_LEVELS.join(", ")} for ${get("log-level")!.from} but received ${JSON.stringify(logLevel)}`);
     }
     const gpu = text(get("gpu"));
+    const kvCacheType = kvCacheTypeFrom(get("exact"), get("kv-cache-type"));
     const modelOptions: Omit<CreateEmbedderOptions, "model"> = definedOnly({
         contextSize: integer(get("context-size")),
         batchTokens: integer(get("batch-tokens")),
         threads: integer(get("threads")),
         workers: integer(get("workers")),
         gpu: gpu === undefined ? undefined : gpu === "false" ? false : (gpu as CreateEmbedderOptions["gpu"]),
+        kvCacheType,
     });
     const apiKeys = [...list(get("api-key")), ...readKeyFile(get("api-key-file"))];
     const truncate = get("truncate");

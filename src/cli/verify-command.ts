@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { CommandFailure, UsageError, optionalInteger, requireString, type Command } from "./command.js";
+import { KV_CACHE_OPTIONS, KV_CACHE_USAGE, kvCacheOption } from "./kv-cache-flags.js";
 import { createEmbedder, type Embedder } from "../facade/embedder.js";
 import { createReranker, type Reranker } from "../facade/reranker.js";
 import { ReferenceRequestError } from "../evaluation/json-http-client.js";
@@ -54,14 +55,16 @@ export const verifyCommand: Command = {
         "       [--reference-embedding-model <name>] [--reference-reranker-model <name>] [--api-key-env NAME]",
         "       [--concurrency 4] [--batch-size 32] [--retries 3] [--timeout-ms 60000] [--top-k 3] [--worst 5]",
         "       [--min-cosine 0.999] [--min-mean-cosine 0.9999] [--min-pearson 0.99] [--min-spearman 0.99]",
-        "       [--min-kendall 0.9] [--min-ndcg 0.99] [--min-top-k-overlap 0.8]",
+        "       [--min-kendall 0.9] [--min-ndcg 0.99] [--min-top-k-overlap 0.8] [--exact | --kv-cache-type f16|f32]",
         "--reference: an OpenAI-compatible base URL (POST <url>/embeddings, <url>/rerank; a bare host gets /v1), API key",
         `  from $${DEFAULT_API_KEY_ENV} or the variable --api-key-env names; or a JSONL reference file (see README).`,
         "  The `model` field sent is --reference-*-model, else the local model's id or file name without .gguf.",
         "Inputs (remote reference only): --texts are documents, --queries are queries reranked against the texts (or their",
         "  own \"documents\" in JSONL); without either, built-in Chinese, English, mixed, code, formula and table probes.",
         "Prints the statistics, the worst items and every check (--json: the full report as JSON); --report writes",
-        "report.json and an offline report.html. Exit code: 0 every check passed, 1 a check failed (or an error), 2 usage.",
+        "report.json and an offline report.html; each states the mode that ran: \"exact (f32 KV cache)\" or \"fast (f16 KV cache)\".",
+        "Exit code: 0 every check passed, 1 a check failed (or an error), 2 usage.",
+        KV_CACHE_USAGE,
     ].join("\n"),
     options: {
         "embedding-model": string, "reranker-model": string, reference: string, texts: string, queries: string, instruction: string,
@@ -69,6 +72,7 @@ export const verifyCommand: Command = {
         "save-reference": string, "reference-embedding-model": string, "reference-reranker-model": string, "api-key-env": string,
         concurrency: string, "batch-size": string, retries: string, "timeout-ms": string, "top-k": string, worst: string,
         ...Object.fromEntries(Object.keys(THRESHOLD_FLAGS).map((flag) => [flag, string])),
+        ...KV_CACHE_OPTIONS,
     },
     async run(values) {
         const reference = requireString(values, "reference");
@@ -86,6 +90,7 @@ export const verifyCommand: Command = {
             throw new UsageError("--fit-calibration and --calibration need --reranker-model");
         }
         if (values["holdout"] !== undefined && values["fit-calibration"] === undefined) throw new UsageError("--holdout applies to --fit-calibration only");
+        const kvCache = kvCacheOption(values);
         const thresholds: Partial<VerificationThresholds> = {};
         for (const [flag, name] of Object.entries(THRESHOLD_FLAGS)) {
             const value = optionalNumber(values, flag);
@@ -139,8 +144,8 @@ export const verifyCommand: Command = {
             }
             // workers: 0, the engine's own async native calls: a one-shot command has no event loop to keep free of
             // anything else, and skips starting a worker thread.
-            if (embeddingModel !== undefined) embedder = await createEmbedder({ model: embeddingModel, workers: 0 });
-            if (rerankerModel !== undefined) reranker = await createReranker({ model: rerankerModel, workers: 0 });
+            if (embeddingModel !== undefined) embedder = await createEmbedder({ model: embeddingModel, workers: 0, ...kvCache });
+            if (rerankerModel !== undefined) reranker = await createReranker({ model: rerankerModel, workers: 0, ...kvCache });
             const report = await verifyAgainstReference({
                 embedder,
                 reranker,

@@ -8,11 +8,11 @@ function mtebScores(scores: RetrievalScores): Record<string, number> {
  * A results object in the spirit of an MTEB result file: `task_name`, `evaluation_time` and
  * `scores[split] = [{hf_subset, languages, main_score (nDCG@10), ndcg_at_10, mrr_at_10, recall_at_100}]` for the
  * embedding model (first stage); the reranked stage in `reranked_scores` with the same shape; what was run in
- * `qwen3_embedding`.
+ * `qwen3_embedding` (models, `mode` such as "exact (f32 KV cache)", instruction, counts, per-query figures).
  */
 export function toMtebResult(
     evaluation: RetrievalEvaluation,
-    details: { task: string; embeddingModel: string; rerankerModel?: string | undefined; version?: string | undefined },
+    details: { task: string; embeddingModel: string; rerankerModel?: string | undefined; mode?: string | undefined; version?: string | undefined },
 ): Record<string, unknown> {
     const entry = (scores: RetrievalScores) => [{ hf_subset: "default", languages: [], ...mtebScores(scores) }];
     return {
@@ -28,6 +28,7 @@ export function toMtebResult(
             split: evaluation.split,
             embedding_model: details.embeddingModel,
             reranker_model: details.rerankerModel,
+            mode: details.mode,
             rerank_top_k: evaluation.reranked?.topK,
             query_instruction: evaluation.instruction,
             counts: evaluation.counts,

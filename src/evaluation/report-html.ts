@@ -39,6 +39,7 @@ export function renderVerificationHtml(report: VerificationReport): string {
     const parts: string[] = [];
     parts.push(`<h1>qwen3-embedding verify <span class="verdict ${report.passed ? "pass" : "fail"}">${report.passed ? "PASS" : "FAIL"}</span></h1>`);
     parts.push(`<p class="muted">${escapeHtml(report.date)} · reference <code>${escapeHtml(report.reference)}</code>${report.models.embedding ? ` · embedding model <code>${escapeHtml(report.models.embedding)}</code>` : ""}${report.models.reranker ? ` · reranker model <code>${escapeHtml(report.models.reranker)}</code>` : ""}</p>`);
+    parts.push(`<p data-field="mode">Mode: <strong>${escapeHtml(report.mode)}</strong></p>`);
     parts.push(`<h2>Checks</h2><p>${failed === 0 ? `All ${report.checks.length} checks passed.` : `${failed} of ${report.checks.length} checks failed.`}</p>`);
     parts.push(
         table(

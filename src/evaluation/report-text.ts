@@ -30,6 +30,7 @@ export function formatVerificationText(report: VerificationReport): string {
     const lines = [
         `qwen3-embedding verify: ${report.passed ? "PASS" : "FAIL"} (${failed === 0 ? `all ${report.checks.length} checks passed` : `${failed} of ${report.checks.length} checks failed`})`,
         `reference: ${report.reference}`,
+        `mode: ${report.mode}`,
     ];
     const embeddings = report.embeddings;
     if (embeddings !== undefined) {

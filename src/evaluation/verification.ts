@@ -5,6 +5,7 @@ import { checkBoolean, checkInteger, checkOptionsObject, describeValue } from ".
 import { fitCalibration, type CalibrationFit } from "./calibration-fitting.js";
 import { compareEmbeddings, type EmbeddingAgreement } from "./embedding-agreement.js";
 import { interpolateKnots, type MonotoneKnots } from "../facade/score-map.js";
+import { describeModelsPrecision, isKvCacheType, type KvCacheType } from "../facade/precision-mode.js";
 import { ProgressBar, type ProgressStream } from "./progress-bar.js";
 import type { ReferenceData } from "./reference-data.js";
 import { compareRerankScores, type RerankAgreement } from "./rerank-agreement.js";
@@ -14,11 +15,15 @@ import { checkThresholds, resolveThresholds, type ThresholdCheck, type Verificat
 /** What verification needs of a local embedder: the facade's Embedder fits. */
 export interface LocalEmbedder {
     readonly dimensions: number;
+    /** the KV cache precision it runs with (the facade's Embedder says), named in the report's `mode` */
+    readonly kvCacheType?: KvCacheType;
     embed(texts: readonly string[], options?: EmbedOptions): Promise<EmbeddingResult>;
 }
 
 /** What verification needs of a local reranker: the facade's Reranker (or a CalibratedReranker) fits. */
 export interface LocalReranker {
+    /** the KV cache precision it runs with (the facade's Reranker says), named in the report's `mode` */
+    readonly kvCacheType?: KvCacheType;
     score(pairs: readonly ScorePair[], options?: Omit<RerankOptions, "topN" | "returnDocuments">): Promise<number[]>;
 }
 
@@ -51,6 +56,13 @@ export interface VerificationReport {
     date: string;
     reference: string;
     models: { embedding?: string | undefined; reranker?: string | undefined };
+    /**
+     * The precision the local models ran in, from their kvCacheType: "exact (f32 KV cache)" or "fast (f16 KV cache)"
+     * (both named when the two models differ); "unknown" when no local model says (an object other than the facade's).
+     */
+    mode: string;
+    /** each local model's KV cache precision, where it says */
+    kvCacheTypes: { embedding?: KvCacheType | undefined; reranker?: KvCacheType | undefined };
     thresholds: VerificationThresholds;
     embeddings?: EmbeddingAgreement;
     reranker?: RerankAgreement & { calibrated: boolean };
@@ -122,11 +134,15 @@ export async function verifyAgainstReference(options: VerifyOptions): Promise<Ve
     if (opts.reranker !== undefined && reference.rerankings.length === 0) throw new InvalidOptionError(`The reference ${reference.source} has no rerank scores to compare with`);
     const barOptions = { ...(opts.progressStream === undefined ? {} : { stream: opts.progressStream }), ...(opts.progress === undefined ? {} : { enabled: opts.progress }) };
 
+    const said = (value: unknown) => (isKvCacheType(value) ? value : undefined);
+    const kvCacheTypes = { embedding: said(opts.embedder?.kvCacheType), reranker: said(opts.reranker?.kvCacheType) };
     const report: VerificationReport = {
         tool: "qwen3-embedding verify",
         date: new Date().toISOString(),
         reference: reference.source,
         models: { embedding: opts.models?.embedding, reranker: opts.models?.reranker },
+        mode: describeModelsPrecision(kvCacheTypes) ?? "unknown",
+        kvCacheTypes,
         thresholds,
         checks: [],
         passed: false,

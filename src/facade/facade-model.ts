@@ -10,6 +10,7 @@ import { BatchScheduler, PRIORITIES, type BatchEvent, type Priority, type Schedu
 import { ContextRunner } from "../runtime/context-runner.js";
 import { DisposedError } from "../internal/errors.js";
 import { checkInteger, checkOneOf, checkString } from "../internal/validation.js";
+import type { KvCacheType } from "./precision-mode.js";
 
 /** What createEmbedder and createReranker take to find, load and evaluate a model. */
 export interface FacadeModelOptions extends LoadEngineModelOptions {
@@ -58,6 +59,8 @@ export class FacadeModel {
     readonly info: NativeContextInfo;
     readonly classification: ModelClassification;
     readonly modelPath: string;
+    /** The KV cache precision of its contexts, resolved ("f16" when not given). */
+    readonly kvCacheType: KvCacheType;
     /** "embedder" or "reranker", for messages. */
     readonly owner: string;
 
@@ -67,6 +70,7 @@ export class FacadeModel {
         info: NativeContextInfo,
         classification: ModelClassification,
         limits: { maxQueuedTokens: number; maxQueuedCalls: number },
+        kvCacheType: KvCacheType,
     ) {
         const scheduler = new BatchScheduler(
             runner,
@@ -77,6 +81,7 @@ export class FacadeModel {
         this.info = info;
         this.classification = classification;
         this.modelPath = model.path;
+        this.kvCacheType = kvCacheType;
         this.owner = classification.kind === "embedding" ? "embedder" : "reranker";
     }
 
@@ -123,13 +128,13 @@ function checkFacadeModelOptions(options: FacadeModelOptions, trainedContextSize
     checkLoadOptions(load);
     const batchTokens = options.batchTokens ?? DEFAULT_BATCH_TOKENS;
     const context: EngineContextOptions = definedOnly({ contextSize, batchTokens, threads, flashAttention, kvCacheType });
-    checkContextOptions(context, trainedContextSize, "model options");
-    return { model, workers, limits: { maxQueuedTokens, maxQueuedCalls }, load, context };
+    const { kvCacheType: resolvedKvCacheType } = checkContextOptions(context, trainedContextSize, "model options");
+    return { model, workers, limits: { maxQueuedTokens, maxQueuedCalls }, load, context, kvCacheType: resolvedKvCacheType };
 }
 
 /** @internal Resolves the model argument, refuses a file of the wrong kind before loading it, then loads it and starts its workers. */
 export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKind): Promise<FacadeModel> {
-    const { model: source, workers, limits, load, context } = checkFacadeModelOptions(options);
+    const { model: source, workers, limits, load, context, kvCacheType } = checkFacadeModelOptions(options);
     const path = await resolveModelPath(source);
     const inspection = await inspectGguf(path);
     const classification = requireModelKind(inspection, kind);
@@ -150,7 +155,7 @@ export async function loadFacadeModel(options: FacadeModelOptions, kind: ModelKi
             runner = pool;
             info = pool.info;
         }
-        return new FacadeModel(model, runner, info, classification, limits);
+        return new FacadeModel(model, runner, info, classification, limits, kvCacheType);
     } catch (error) {
         await model.dispose();
         throw error;

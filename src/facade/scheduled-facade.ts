@@ -1,5 +1,6 @@
 import type { FacadeModel } from "./facade-model.js";
 import type { BatchEvent, SchedulerStats } from "../scheduler/batch-scheduler.js";
+import type { KvCacheType } from "./precision-mode.js";
 import { detokenizeWith, tokenizeWith, type TokenizerMethods } from "./tokenizer.js";
 
 /** What the embedder and the reranker share: their loaded model behind a scheduler, its figures, and disposing of it. */
@@ -7,6 +8,11 @@ export abstract class ScheduledFacade implements TokenizerMethods {
     readonly modelPath: string;
     readonly contextSize: number;
     readonly vocabularySize: number;
+    /**
+     * The KV cache precision its contexts run with: "f16" (the default, the fast mode), "f32" (the exact mode) or
+     * "q8_0"; see the kvCacheType option.
+     */
+    readonly kvCacheType: KvCacheType;
     /** @internal */
     protected readonly loaded: FacadeModel;
 
@@ -16,6 +22,7 @@ export abstract class ScheduledFacade implements TokenizerMethods {
         this.modelPath = loaded.modelPath;
         this.contextSize = loaded.info.contextSize;
         this.vocabularySize = loaded.use().model.info.vocabularySize;
+        this.kvCacheType = loaded.kvCacheType;
     }
 
     /** The model's tokens of each text as written: nothing added, spelled-out control tokens kept as plain text. */

@@ -19,6 +19,7 @@ import { answerClientError } from "./client-error-handler.js";
 import { useJsonBodyParser } from "./json-body-parser.js";
 import { PRIVATE_LOG_SERIALIZERS } from "./private-log.js";
 import type { Embedder } from "../facade/embedder.js";
+import { describePrecision, isKvCacheType } from "../facade/precision-mode.js";
 import type { Reranker } from "../facade/reranker.js";
 import { openStore } from "../store/open-store.js";
 import type { VectorStore } from "../store/vector-store.js";
@@ -189,7 +190,11 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
         app,
         load() {
             loading ??= models.load().then(
-                () => app.log.info({ models: Object.fromEntries(models.list().map((entry) => [entry.kind, entry.names.id])) }, "models loaded; ready"),
+                () => {
+                    const entries = models.list();
+                    const modes = entries.flatMap(({ kind, served }) => (isKvCacheType(served.kvCacheType) ? [[kind, describePrecision(served.kvCacheType)]] : []));
+                    app.log.info({ models: Object.fromEntries(entries.map((entry) => [entry.kind, entry.names.id])), modes: Object.fromEntries(modes) }, "models loaded; ready");
+                },
                 (error: unknown) => {
                     app.log.error({ err: error }, "a model failed to load");
                     throw error;

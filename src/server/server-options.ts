@@ -4,11 +4,14 @@ import type { CreateRerankerOptions, Reranker } from "../facade/reranker.js";
 import { resolveApiKeys, type ApiKeySpec, type ResolvedApiKey } from "./api-key-access.js";
 import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString, checkStringArray, describeValue } from "../internal/validation.js";
 
-/** What the server uses of an embedder: the facade's Embedder, or any object with these members. */
-export type ServedEmbedder = Pick<Embedder, "modelPath" | "dimensions" | "contextSize" | "embed"> & DisposableModel;
+/**
+ * What the server uses of an embedder: the facade's Embedder, or any object with these members (`kvCacheType`, the
+ * precision shown in GET /v1/models, optional).
+ */
+export type ServedEmbedder = Pick<Embedder, "modelPath" | "dimensions" | "contextSize" | "embed"> & Partial<Pick<Embedder, "kvCacheType">> & DisposableModel;
 
-/** What the server uses of a reranker: the facade's Reranker, or any object with these members. */
-export type ServedReranker = Pick<Reranker, "modelPath" | "contextSize" | "rerank"> & DisposableModel;
+/** What the server uses of a reranker: the facade's Reranker, or any object with these members (`kvCacheType` optional). */
+export type ServedReranker = Pick<Reranker, "modelPath" | "contextSize" | "rerank"> & Partial<Pick<Reranker, "kvCacheType">> & DisposableModel;
 
 /** A served model the server loaded itself is disposed when the server closes; one given to it only needs the member. */
 interface DisposableModel {
@@ -49,7 +52,10 @@ export interface ServerOptions {
     embedder?: ServedEmbedder | Promise<ServedEmbedder>;
     /** A reranker to serve instead of loading `rerankerModel`, or a promise of one; not disposed by the server. */
     reranker?: ServedReranker | Promise<ServedReranker>;
-    /** Passed to `createEmbedder` with `embeddingModel` (contextSize, batchTokens, threads, gpu, ...). `--context-size`, `--batch-tokens`, `--threads`, `--gpu`. */
+    /**
+     * Passed to `createEmbedder` with `embeddingModel` (contextSize, batchTokens, threads, gpu, kvCacheType, ...).
+     * `--context-size`, `--batch-tokens`, `--threads`, `--gpu`, `--exact` / `--kv-cache-type` (kvCacheType).
+     */
     embedderOptions?: Omit<CreateEmbedderOptions, "model">;
     /** Passed to `createReranker` with `rerankerModel`. */
     rerankerOptions?: Omit<CreateRerankerOptions, "model">;

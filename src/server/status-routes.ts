@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { isKvCacheType, precisionModeOf } from "../facade/precision-mode.js";
 import type { KeyAccess } from "./api-key-access.js";
 import { HttpError } from "./error-responses.js";
 import type { RouteContext } from "./route-context.js";
@@ -6,7 +7,8 @@ import type { RouteContext } from "./route-context.js";
 /**
  * `GET /health` (200 `{ status: "ok" }` once the models are loaded; 503 with `status` "loading", "failed" or
  * "shutting_down" and an OpenAI-shaped `error` otherwise), `GET /v1/models` (OpenAI's list, with each model's
- * accepted names) and `GET /metrics` (Prometheus text format).
+ * accepted names, and its KV cache precision and mode, "exact" or "fast", where the model says) and `GET /metrics`
+ * (Prometheus text format).
  */
 export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number, accessOf: (request: FastifyRequest) => KeyAccess): void {
     app.get("/health", async (_request, reply) => {
@@ -35,6 +37,7 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
                 aliases: entry.names.accepted,
                 max_input_tokens: entry.maxTokens,
                 ...("dimensions" in entry.served ? { dimensions: entry.served.dimensions } : {}),
+                ...(isKvCacheType(entry.served.kvCacheType) ? { kv_cache_type: entry.served.kvCacheType, mode: precisionModeOf(entry.served.kvCacheType) } : {}),
             })),
         };
     });

@@ -56,6 +56,7 @@ describe("the eval command", () => {
         expect(file.task_name).toBe("SciFact");
         expect(file.qwen3_embedding.query_instruction).toBe(MTEB_RETRIEVAL_INSTRUCTIONS["SciFact"]);
         expect(file.qwen3_embedding.rerank_top_k).toBe(4);
+        expect(file.qwen3_embedding.mode).toBe("fast (f16 KV cache)");
         expect(file.qwen3_embedding.counts).toEqual({ documents: 8, queries: 4, evaluatedQueries: 4, queriesWithoutRelevant: 0, judgedQueriesMissing: 0, relevantDocumentsMissing: 0 });
         const [first] = file.scores.test;
         const [reranked] = file.reranked_scores.test;
@@ -81,6 +82,14 @@ describe("the eval command", () => {
         const summary = JSON.parse(result.stdout);
         expect(summary).toMatchObject({ task: "SciFact", output, counts: { evaluatedQueries: 4 } });
         expect(summary.first_stage.ndcgAt10).toBe(first.ndcg_at_10);
+    });
+
+    it("--exact runs both models with the f32 KV cache and says so in the result", async () => {
+        const result = await cli(["eval", "--exact", "--embedding-model", embeddingPath, "--reranker-model", rerankerPath, "--dataset", dir, "--rerank-top-k", "4"]);
+        expect(result.code, result.stderr).toBe(0);
+        const file = JSON.parse(result.stdout);
+        expect(file.qwen3_embedding.mode).toBe("exact (f32 KV cache)");
+        expect(file.scores.test[0].recall_at_100).toBe(1);
     });
 
     it("refuses bad command lines with exit code 2", async () => {

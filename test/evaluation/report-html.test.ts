@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import type { EmbedOptions, EmbeddingResult } from "../../src/index.js";
+import type { EmbedOptions, EmbeddingResult, KvCacheType } from "../../src/index.js";
 import type { ReferenceData } from "../../src/evaluation/reference-data.js";
 import { writeVerificationReport } from "../../src/evaluation/report-writer.js";
 import { verifyAgainstReference, type LocalEmbedder, type LocalReranker, type VerificationReport } from "../../src/evaluation/verification.js";
@@ -30,13 +30,14 @@ function random(seed: number): () => number {
  * plus small noise, and 8 queries x 10 documents whose reference scores are a monotone transform of the local ones
  * plus noise, with a calibration fitted. One text is "<script>" to prove the page escapes what it shows.
  */
-async function syntheticReport(): Promise<VerificationReport> {
+async function syntheticReport(kvCacheTypes: { embedding?: KvCacheType; reranker?: KvCacheType } = { embedding: "f32", reranker: "f16" }): Promise<VerificationReport> {
     const next = random(7);
     const texts = Array.from({ length: 40 }, (_, i) => (i === 3 ? "<script>alert(1)</script> & friends" : `text ${i} ${"lorem ipsum ".repeat(i % 5)}`));
     const vectors = new Map(texts.map((text) => [text, Array.from({ length: 16 }, () => next() - 0.5)]));
     const noisy = new Map(texts.map((text, i) => [text, vectors.get(text)!.map((v) => v + (next() - 0.5) * (i === 3 ? 0.3 : 0.002))]));
     const embedder: LocalEmbedder = {
         dimensions: 16,
+        ...(kvCacheTypes.embedding === undefined ? {} : { kvCacheType: kvCacheTypes.embedding }),
         async embed(inputs: readonly string[], _options?: EmbedOptions): Promise<EmbeddingResult> {
             return { embeddings: inputs.map((text) => Float32Array.from(noisy.get(text)!)), tokens: inputs.map(() => 1), totalTokens: inputs.length, truncated: inputs.map(() => false), dimensions: 16 };
         },
@@ -53,6 +54,7 @@ async function syntheticReport(): Promise<VerificationReport> {
         return { id: `q${q}`, query, documents, scores };
     });
     const reranker: LocalReranker = {
+        ...(kvCacheTypes.reranker === undefined ? {} : { kvCacheType: kvCacheTypes.reranker }),
         async score(pairs) {
             return pairs.map((pair) => local.get((pair as readonly string[]).join("\u0000"))!);
         },
@@ -83,7 +85,14 @@ describe("the HTML report", () => {
             const page = await readFile(html, "utf8");
             expect(page).not.toMatch(/<script|<link|src=|@import|url\(/i);
             expect(page).toContain(escapeHtml("<script>alert(1)</script> & friends"));
-            expect(JSON.parse(await readFile(join(dir, "report.json"), "utf8")).checks).toHaveLength(7);
+            const json = JSON.parse(await readFile(join(dir, "report.json"), "utf8"));
+            expect(json.checks).toHaveLength(7);
+            // the mode the local models ran in, both named when they differ
+            expect(json.mode).toBe("embedding exact (f32 KV cache), reranker fast (f16 KV cache)");
+            expect(json.kvCacheTypes).toEqual({ embedding: "f32", reranker: "f16" });
+            expect(page).toContain('<p data-field="mode">Mode: <strong>embedding exact (f32 KV cache), reranker fast (f16 KV cache)</strong></p>');
+            expect((await syntheticReport({ reranker: "f32" })).mode).toBe("exact (f32 KV cache)");
+            expect((await syntheticReport({})).mode).toBe("unknown");
         } finally {
             await rm(dir, { recursive: true, force: true });
         }
@@ -141,6 +150,9 @@ describe("the HTML report", () => {
             expect(agreement!.bars).toBe(32);
             // q5's scores are mostly noise: the verdict is FAIL and the failed checks are highlighted
             expect(await page.locator("h1").textContent()).toBe("qwen3-embedding verify FAIL");
+            const mode = page.locator('[data-field="mode"]');
+            expect(await mode.isVisible()).toBe(true);
+            expect(await mode.textContent()).toBe("Mode: embedding exact (f32 KV cache), reranker fast (f16 KV cache)");
             expect(await page.locator("tr.failed").count()).toBe(report.checks.filter((check) => !check.passed).length);
             expect(report.checks.some((check) => !check.passed)).toBe(true);
 

@@ -41,6 +41,10 @@ afterAll(() => {
 });
 
 describe("the Qwen3 embedding contract", () => {
+    it("runs with the default f16 KV cache (the fast mode) when not told otherwise", () => {
+        expect(embedder.kvCacheType).toBe("f16");
+    });
+
     it("formats queries byte-exactly: one newline, no space after Query:", () => {
         expect(formatQuery(WEB_SEARCH, "what is BM25?")).toBe(
             "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:what is BM25?",

@@ -46,6 +46,11 @@ describe("the Qwen3 reranker contract", () => {
         expect(causal.flavour).toBe("causal-lm");
     });
 
+    it("says which KV cache precision it runs with", () => {
+        expect(rank.kvCacheType).toBe("f32");
+        expect(causal.kvCacheType).toBe("f32");
+    });
+
     it("scores p(yes) of the official prompt within 1e-4 of the reference, with either flavour", async () => {
         const expected = documents.map((document) => oracle.rankScore(expectedPrompt(query, document)));
         for (const reranker of [rank, causal]) {

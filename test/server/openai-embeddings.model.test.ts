@@ -187,7 +187,7 @@ describe("model names", () => {
         expectError(reranker, 404, "model_not_found", /is this server's reranker model, which does not do embeddings/);
     });
 
-    it("GET /v1/models lists both models with their names, dimensions and token limits", async () => {
+    it("GET /v1/models lists both models with their names, dimensions, token limits and precision", async () => {
         const response = await fetch(`${server.url}/v1/models`);
         const body = await response.json() as { object: string; data: Record<string, unknown>[] };
         expect(body.object).toBe("list");
@@ -198,6 +198,8 @@ describe("model names", () => {
         expect(body.data[0]!["dimensions"]).toBe(64);
         expect(body.data[0]!["aliases"]).toEqual(["text-embedding-3-small", "embedding-tiny-s1", "embedding-tiny-s1.gguf"]);
         expect(body.data[1]!["aliases"]).toEqual(["reranker-rank-tiny-s1", "reranker-rank-tiny-s1.gguf"]);
+        // the default KV cache: the fast mode (`serve --exact` gives "f32" and "exact")
+        expect(body.data.map((model) => [model["kv_cache_type"], model["mode"]])).toEqual([["f16", "fast"], ["f16", "fast"]]);
         const models = await client.models.list();
         expect(models.data.map((model) => model.id)).toEqual(["text-embedding-3-small", "reranker-rank-tiny-s1"]);
     });

@@ -111,6 +111,22 @@ describe("qwen3-embedding serve: flags and environment", () => {
 });
 
 describe("qwen3-embedding serve: a real server", () => {
+    it("--exact serves both models with the f32 KV cache, and says so in GET /v1/models and the ready log line", async () => {
+        const run = serve(["--embedding-model", paths.embedding, "--reranker-model", paths.reranker, "--port", "0", "--batch-tokens", "256", "--context-size", "4096", "--exact"]);
+        try {
+            const listening = await run.logged((line) => String(line["msg"]).startsWith("Server listening at "));
+            const url = String(listening["msg"]).slice("Server listening at ".length);
+            const ready = await run.logged((line) => line["msg"] === "models loaded; ready");
+            expect(ready["modes"]).toEqual({ embedding: "exact (f32 KV cache)", reranker: "exact (f32 KV cache)" });
+            const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Record<string, unknown>[] };
+            expect(models.data.map((model) => [model["kind"], model["kv_cache_type"], model["mode"]])).toEqual([["embedding", "f32", "exact"], ["reranker", "f32", "exact"]]);
+            run.child.kill("SIGTERM");
+            expect(await run.exited).toEqual({ code: 0, signal: null });
+        } finally {
+            run.child.kill("SIGKILL");
+        }
+    });
+
     it("flags and QWEN3_EMBEDDING_* variables configure it; SIGTERM drains the request in progress and exits 0", async () => {
         const keys = ["cli-key-one-7f3a", "cli-key-two-9b2c"];
         const run = serve(
