@@ -27,8 +27,9 @@ export interface FacadeModelOptions extends LoadEngineModelOptions {
     /** See EngineContextOptions.kvCacheType: "f16" (default) or "f32", the exact mode. */
     kvCacheType?: "f16" | "f32" | "q8_0";
     /**
-     * Engine worker threads, each with its own context over one shared copy of the weights. Default 1: a CPU decode
-     * already uses every physical core; use one per GPU. 0 runs the engine in this thread (no worker threads).
+     * Engine worker threads, each with its own context over one shared copy of the weights. Default
+     * QWEN3_EMBEDDING_WORKERS, else 1: a CPU decode already uses every physical core; use one per GPU. 0 runs the
+     * engine in this thread (no worker threads).
      */
     workers?: number;
     /** Tokens waiting in the scheduler before calls are refused with QueueFullError. Default 1,048,576. */
@@ -52,6 +53,15 @@ export interface ScheduleOptions {
 }
 
 export const DEFAULT_BATCH_TOKENS = 512;
+
+/** The environment variable that sets the default number of engine worker threads of every embedder and reranker. */
+export const WORKERS_ENV = "QWEN3_EMBEDDING_WORKERS";
+
+function defaultWorkers(): number {
+    const value = process.env[WORKERS_ENV];
+    if (value === undefined || value === "") return 1;
+    return checkInteger(WORKERS_ENV, /^\d+$/.test(value) ? Number(value) : value, 0, 64);
+}
 
 /** @internal The engine behind one embedder or reranker: a model for tokenizing, and a scheduler over contexts in workers. */
 export class FacadeModel {
@@ -120,7 +130,7 @@ export class FacadeModel {
 /** Every option checked, before the model is resolved, its header read or anything loaded. */
 function checkFacadeModelOptions(options: FacadeModelOptions, trainedContextSize = Number.MAX_SAFE_INTEGER) {
     const model = checkString("model", options.model, { allowEmpty: false });
-    const workers = options.workers === undefined ? 1 : checkInteger("workers", options.workers, 0, 64);
+    const workers = options.workers === undefined ? defaultWorkers() : checkInteger("workers", options.workers, 0, 64);
     const maxQueuedTokens = options.maxQueuedTokens === undefined ? 1 << 20 : checkInteger("maxQueuedTokens", options.maxQueuedTokens, 1, 2 ** 31);
     const maxQueuedCalls = options.maxQueuedCalls === undefined ? 10_000 : checkInteger("maxQueuedCalls", options.maxQueuedCalls, 1, 2 ** 31);
     const { gpu, gpuLayers, useMmap, repackWeights, libraryPath, contextSize, flashAttention, kvCacheType, threads } = options;
