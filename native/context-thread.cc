@@ -1,5 +1,6 @@
 #include "context-thread.h"
 
+#include <chrono>
 #include <cstring>
 
 #include "coded-error.h"
@@ -7,9 +8,14 @@
 
 namespace qwen3 {
 
-// With flash attention on the CPU, bulk sequences are decoded in chunks of at most this many tokens, so that an
-// interactive call waits for one chunk rather than a whole long text (RunControl::chunkTokens).
+// While interactive calls come in (one in the last kInteractiveWindow), bulk texts are decoded in chunks of at
+// most kBulkChunkTokens tokens with flash attention on the CPU, so that an interactive call waits for one chunk
+// rather than a whole long text (RunControl::chunkTokens: the bits are the same). Without interactive traffic they
+// are decoded whole: each extra chunk reads all the weights once more.
 constexpr uint32_t kBulkChunkTokens = 128;
+constexpr std::chrono::seconds kInteractiveWindow{10};
+
+int64_t nowTicks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 
 struct ContextThreadDelivery {
     std::unique_ptr<BatchCall> call;  // null: the context was freed and the thread is ending
@@ -54,6 +60,7 @@ Napi::Promise ContextThread::submit(Napi::Env env, std::unique_ptr<BatchCall> ca
             return Napi::Promise(env, promise);
         }
         live_[call->id] = call.get();
+        if (call->interactive) lastInteractive_.store(nowTicks());
         (call->interactive ? interactive_ : bulk_).push_back(std::move(call));
     }
     hold(env);
@@ -134,7 +141,8 @@ void ContextThread::runCall(BatchCall& call, bool allowUrgent) {
     control.aborted = &call.aborted;
     control.decodes = &decodes_;
     if (allowUrgent && !call.interactive) {
-        control.chunkTokens = kBulkChunkTokens;
+        const auto sinceInteractive = std::chrono::steady_clock::duration(nowTicks() - lastInteractive_.load());
+        if (sinceInteractive < kInteractiveWindow) control.chunkTokens = kBulkChunkTokens;
         control.betweenDecodes = [this](const llama_context* busy) { runUrgent(busy); };
     }
     call.status = call.embed ? context_->embed(call.tokens, call.lengths, call.out.data(), control)

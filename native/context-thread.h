@@ -10,6 +10,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <climits>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -89,6 +90,7 @@ private:
     bool closing_ = false;
     std::atomic<uint64_t> decodes_{0};
     std::atomic<bool> envClosing_{false};
+    std::atomic<int64_t> lastInteractive_{INT64_MIN / 2};  // steady_clock ticks of the last interactive call
     // JS thread only.
     size_t pending_ = 0;  // calls (and a close) not yet delivered: the TSFN keeps the event loop alive meanwhile
     bool closeRequested_ = false;

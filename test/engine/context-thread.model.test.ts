@@ -70,18 +70,30 @@ describe("abort", () => {
 });
 
 describe("interactive calls between bulk decodes", () => {
-    it("run before the bulk call in flight ends, and both get the bits they get alone", async () => {
-        const bulkTexts = [...texts(24, 300, 5), ...texts(8, 40, 6)];
-        const query = texts(3, 25, 7);
-        const bulkAlone = await context.embedBatch(bulkTexts);
-        const queryAlone = await context.embedBatch(query);
-        const order: string[] = [];
-        const bulk = context.embedBatch(bulkTexts).then((rows) => (order.push("bulk"), rows));
-        const interactive = context.embedBatch(query, { priority: "interactive" }).then((rows) => (order.push("interactive"), rows));
-        const [bulkRows, queryRows] = await Promise.all([bulk, interactive]);
-        expect(order).toEqual(["interactive", "bulk"]);
-        expect(queryRows).toEqual(queryAlone);
-        expect(bulkRows).toEqual(bulkAlone);
+    it("run before the bulk call in flight ends, and both get the bits they get alone (bulk texts then go in chunks)", async () => {
+        // A context that has seen no interactive call decodes bulk texts whole; while interactive calls come in it
+        // decodes them in chunks of at most 128 tokens, so that they can run in between. Same bits either way.
+        const fresh = await model.createContext({ batchTokens: 512, contextSize: 1024 });
+        try {
+            const bulkTexts = [...texts(24, 300, 5), ...texts(8, 40, 6)];
+            const query = texts(3, 25, 7);
+            const bulkWhole = await fresh.embedBatch(bulkTexts);
+            const queryAlone = await fresh.embedBatch(query);
+            const decodesWhole = fresh.decodeCount;
+            await fresh.embedBatch(query, { priority: "interactive" }); // interactive traffic from now on
+            const order: string[] = [];
+            const before = fresh.decodeCount;
+            const bulk = fresh.embedBatch(bulkTexts).then((rows) => (order.push("bulk"), rows));
+            const interactive = fresh.embedBatch(query, { priority: "interactive" }).then((rows) => (order.push("interactive"), rows));
+            const [bulkRows, queryRows] = await Promise.all([bulk, interactive]);
+            expect(order).toEqual(["interactive", "bulk"]);
+            expect(queryRows).toEqual(queryAlone);
+            expect(bulkRows).toEqual(bulkWhole);
+            // The 300-token texts went in three chunks each this time, not one decode each.
+            expect(fresh.decodeCount - before).toBeGreaterThanOrEqual(decodesWhole - 1 + 2 * 24);
+        } finally {
+            await fresh.dispose();
+        }
     });
 });
 
