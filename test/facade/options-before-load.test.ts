@@ -20,11 +20,23 @@ describe("every create option is checked before anything loads", () => {
         [{ gpu: "tpu" }, "gpu"],
         [{ gpuLayers: -2 }, "gpuLayers"],
         [{ useMmap: "no" }, "useMmap"],
+        [{ repackWeights: "off" }, 'Expected a boolean for repackWeights but received the string "off"'],
         [{ workers: 65 }, "workers"],
         [{ maxQueuedCalls: 0 }, "maxQueuedCalls"],
     ])("createEmbedder(%o) names the option", async (options, named) => {
         const error = await rejection(() => createEmbedder({ model: MISSING_MODEL, ...(options as object) }));
         expect(error.message).toContain(named);
+    });
+
+    it("QWEN3_EMBEDDING_WORKERS, the default of workers, is checked the same way and named", async () => {
+        process.env["QWEN3_EMBEDDING_WORKERS"] = "lots";
+        try {
+            expect((await rejection(() => createEmbedder({ model: MISSING_MODEL }))).message).toBe(
+                'Expected an integer between 0 and 64 for QWEN3_EMBEDDING_WORKERS but received the string "lots"',
+            );
+        } finally {
+            delete process.env["QWEN3_EMBEDDING_WORKERS"];
+        }
     });
 
     it("createReranker checks the same options, and its own, before loading", async () => {

@@ -71,6 +71,40 @@ describe("BatchScheduler", () => {
         expect(sizes.reduce((sum, size) => sum + size.sequences, 0)).toBe(15);
     });
 
+    it("sends an interactive batch to a runner busy with bulk work when the runner interleaves, and only then", async () => {
+        for (const interleaves of [true, false]) {
+            const runner = new ManualRunner(1, interleaves);
+            const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
+            const bulk = scheduler.submit({ kind: "embed", sequences: [seq(1, 90), seq(2, 90)], priority: "bulk" });
+            await tick();
+            expect(runner.batches.map((batch) => batch.priority)).toEqual(["bulk"]);
+            const query = scheduler.submit({ kind: "embed", sequences: [seq(3, 5)], priority: "interactive" });
+            const moreBulk = scheduler.submit({ kind: "embed", sequences: [seq(4, 5)], priority: "bulk" });
+            await tick();
+            if (interleaves) {
+                // The extra batch holds the interactive call only; the waiting bulk call waits for a free slot.
+                expect(runner.batches.map((batch) => batch.priority)).toEqual(["bulk", "interactive"]);
+                expect(runner.ids(1)).toEqual([3]);
+                runner.batches[1]!.finish();
+                expect(Array.from(await query)).toEqual([3, 5]);
+                await tick();
+                expect(runner.batches).toHaveLength(2); // one interactive batch per bulk batch running, no more
+            } else {
+                expect(runner.batches).toHaveLength(1);
+            }
+            runner.batches[0]!.finish();
+            await tick();
+            const next = runner.batches.at(-1)!;
+            expect(next.priority).toBe(interleaves ? "bulk" : "interactive");
+            next.finish();
+            if (!interleaves) {
+                await tick();
+                runner.batches.at(-1)!.finish();
+            }
+            await Promise.all([bulk, query, moreBulk]);
+        }
+    });
+
     it("puts interactive calls ahead of bulk ones that were queued earlier", async () => {
         const runner = new ManualRunner();
         const scheduler = new BatchScheduler(runner, { ...LIMITS, batchSequences: 2 }, WIDTH);
