@@ -32,7 +32,7 @@ export async function runFacadeGroup(cases: FacadeCase[], options: FacadeOptions
     console.log(`qwen3-embedding benchmark, ${date.toISOString()}; library from ${fromSource ? "src/ (tsx)" : "dist/"}`);
     console.log(`machine: ${machine.cpu}, ${machine.logicalCpus} CPUs, ${f(machine.memoryGiB)} GiB, ${machine.os}, node ${machine.node}; ${busy.how}`);
     console.log(`models: ${relative(REPO_ROOT, workload.embeddingModel)} (${f(modelMb.embedding, 0)} MB), ${relative(REPO_ROOT, workload.rerankModel)} (${f(modelMb.reranker, 0)} MB)`);
-    console.log(`texts: ${workload.short.length} short (${totalTokens(workload.shortTokens)} tokens), ${workload.emails.length} e-mails of 200-400 tokens (${totalTokens(workload.emailTokens)} tokens), 1 query x ${workload.documents.length} documents of 100-400 tokens`);
+    console.log(`texts: ${workload.short.length} short (${totalTokens(workload.shortTokens)} tokens), ${workload.emails.length} e-mails of 200-400 tokens (${totalTokens(workload.emailTokens)} tokens), 1 query x ${workload.documents.length} documents of 100-400 tokens; mixed load: ${workload.bulkEmails.length} e-mails as bulk`);
     const results: Partial<Record<string, FacadeResult>> = {};
     const libraryRss = { oneWorker: Number.NaN, twoWorkers: Number.NaN };
     try {
@@ -56,7 +56,7 @@ export async function runFacadeGroup(cases: FacadeCase[], options: FacadeOptions
     const report = facadeReport(results, modelMb, libraryRss);
     const out = options.json ?? join(REPO_ROOT, ".bench", `bench-${date.toISOString().replace(/[:.]/g, "-")}.json`);
     mkdirSync(join(out, ".."), { recursive: true });
-    writeFileSync(out, JSON.stringify({ date: date.toISOString(), machine, models: modelMb, build: results["ours-embed"]?.libraries, workload: { short: workload.short.length, emails: workload.emails.length, documents: workload.documents.length }, results, report }, null, 2));
+    writeFileSync(out, JSON.stringify({ date: date.toISOString(), machine, models: modelMb, build: results["ours-embed"]?.libraries, workload: { short: workload.short.length, emails: workload.emails.length, bulkEmails: workload.bulkEmails.length, documents: workload.documents.length }, results, report }, null, 2));
     console.log(`\nresult file: ${relative(process.cwd(), out)}`);
     return 0;
 }

@@ -3,6 +3,7 @@ import { median, pairedRatio } from "./bench-support.js";
 import { DOCUMENT_SLICE, EMAIL_SLICE, IDLE_QUERIES } from "./cases/alternating.js";
 import type { Cost } from "./cases/cost.js";
 import { CONCURRENCY, type SweepEntry } from "./cases/embedding.js";
+import { MIXED_LIMIT_FACTOR, QUERY_INTERVAL_MS, type MixedLoad } from "./cases/mixed-load.js";
 import { COST_LENGTHS } from "./facade-workload.js";
 import type { Latency, Throughput } from "./measure.js";
 import { TARGETS as T, type FacadeResult } from "./registry.js";
@@ -82,6 +83,9 @@ export function facadeReport(
     const invariance = ours?.["batchInvarianceWorstCosine"] as number | undefined;
     if (invariance !== undefined) console.log(`  batch invariance: worst cosine alone vs in a batch ${invariance.toFixed(7)} (>= ${T.batchInvariance}: ${verdict(invariance >= T.batchInvariance)})`);
 
+    const mixed = r["mixed-load"] as (FacadeResult & MixedLoad) | undefined;
+    if (mixed) report["mixedLoad"] = mixedLoadReport(mixed);
+
     console.log("\npeak RSS (MB)");
     const { oneWorker: rss1, twoWorkers: rss2 } = libraryRss;
     console.log(`  qwen3-embedding in plain node, 1 worker: ${f(rss1, 0)} = model file ${f(modelMb.embedding, 0)} + ${f(rss1 - modelMb.embedding, 0)} (<= +${T.rssOverModelMb}: ${verdict(rss1 - modelMb.embedding <= T.rssOverModelMb)})`);
@@ -106,4 +110,33 @@ export function facadeReport(
         }
     }
     return report;
+}
+
+/** Latency under bulk load (issue 17): the mixed-load case's figures and its two verdicts. */
+function mixedLoadReport(m: MixedLoad): Record<string, number> {
+    const { idle, bulkAlone, mixed } = m;
+    const latencyRatio = mixed.queries.p99Ms / idle.p50Ms;
+    const bulkRatio = mixed.bulk.tokensPerSecond / bulkAlone.tokensPerSecond;
+    const ms = (value: number) => `${f(value, 0)} ms`;
+    const batches = (b: MixedLoad["bulkAloneBatches"]) =>
+        `${b.batches} batches of ${b.sequences.min}-${b.sequences.max} sequences, ${b.tokens.min}-${b.tokens.max} tokens, ${ms(b.ms.median)} median, ${ms(b.ms.max)} max`;
+    const single = m.singleEmails;
+    console.log(`\nlatency under bulk load (1 worker; ${m.bulkEmails} e-mails of ${m.bulkTokens.min}-${m.bulkTokens.max} tokens, ${m.bulkTokens.total} in all, as one bulk call; a query every ${QUERY_INTERVAL_MS} ms)`);
+    console.log(`  one e-mail at a time on the idle embedder: ${single.map((s) => `${f(s.ms, 0)} ms/${s.tokens} tok`).join(", ")} (median ${ms(median(single.map((s) => s.ms)))})`);
+    console.log(`  idle, one query at a time (${idle.count}, ${idle.tokens.min}-${idle.tokens.max} tokens): p50 ${ms(idle.p50Ms)}, p99 ${ms(idle.p99Ms)}`);
+    console.log(`  bulk alone: ${f(bulkAlone.tokensPerSecond)} tok/s (${f(bulkAlone.seconds)} s); ${batches(m.bulkAloneBatches)}`);
+    console.log(`  mixed, ${mixed.queries.count} queries: p50 ${ms(mixed.queries.p50Ms)}, p99 ${ms(mixed.queries.p99Ms)} (max ${ms(mixed.queries.maxMs)}); bulk ${f(mixed.bulk.tokensPerSecond)} tok/s ` +
+        `(${f(mixed.bulk.seconds)} s; with the queries' tokens ${f(mixed.allTokensPerSecond)} tok/s); ${batches(mixed.batches)}`);
+    if (mixed.stoppedEarly) {
+        console.log(`  queries stopped before the bulk call finished, at ${MIXED_LIMIT_FACTOR}x its time alone (queries are served first, and this host answered them slower than they came); ` +
+            `the bulk call took ${f(mixed.bulk.seconds / bulkAlone.seconds, 1)}x its time alone`);
+    }
+    console.log(`  mixed p99 / idle p50 = ${f(latencyRatio, 2)}x (<= ${T.mixedP99OverIdleP50}: ${verdict(latencyRatio <= T.mixedP99OverIdleP50)}); ` +
+        `bulk throughput mixed / alone = ${f(bulkRatio, 2)}x (>= ${T.mixedBulkThroughput}: ${verdict(bulkRatio >= T.mixedBulkThroughput)})`);
+    return {
+        idleP50Ms: idle.p50Ms, idleP99Ms: idle.p99Ms, mixedP50Ms: mixed.queries.p50Ms, mixedP99Ms: mixed.queries.p99Ms,
+        mixedP99OverIdleP50: latencyRatio, bulkAloneTokensPerSecond: bulkAlone.tokensPerSecond,
+        bulkMixedTokensPerSecond: mixed.bulk.tokensPerSecond, bulkMixedOverAlone: bulkRatio, allTokensPerSecondMixed: mixed.allTokensPerSecond,
+        queriesStoppedEarly: mixed.stoppedEarly ? 1 : 0,
+    };
 }

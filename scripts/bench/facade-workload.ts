@@ -14,6 +14,11 @@ export interface FacadeWorkload {
     rerankModel: string;
     short: string[];
     emails: string[];
+    /** The mixed-load case's bulk: e-mails of 200-400 tokens, `emails` first. */
+    bulkEmails: string[];
+    /** The mixed-load case: queries on the idle embedder, and e-mails embedded one at a time. */
+    idleQueries: number;
+    singleEmails: number;
     query: string;
     documents: string[];
     /** Token sequences (with <|endoftext|>) for node-llama-cpp, equal to what the facade evaluates. */
@@ -33,9 +38,10 @@ export async function prepareFacadeWorkload(quick: boolean, { loadEngineModel }:
     const tokenizer = await loadEngineModel(await ensureFixtureModel({ kind: "embedding", size: "tiny" }));
     const short: string[] = [];
     const emails: string[] = [];
+    const bulkEmails: string[] = [];
     const documents: string[] = [];
     const longParts: string[] = [];
-    const counts = { short: 64, emails: quick ? 8 : 16, documents: quick ? 30 : 100 };
+    const counts = { short: 64, emails: quick ? 8 : 16, bulkEmails: quick ? 12 : 60, documents: quick ? 30 : 100 };
     for (const item of benchTexts()) {
         const [ids] = await tokenizer.tokenize([item.text], { special: false });
         const n = ids!.length;
@@ -45,10 +51,12 @@ export async function prepareFacadeWorkload(quick: boolean, { loadEngineModel }:
             const [lineIds] = await tokenizer.tokenize([line], { special: false });
             if (lineIds!.length >= 6 && lineIds!.length <= 31) short.push(line);
         }
-        if (item.source === "spam-assassin" && n >= 199 && n <= 399 && emails.length < counts.emails) emails.push(item.text);
+        const email = item.source === "spam-assassin" && n >= 199 && n <= 399;
+        if (email && bulkEmails.length < counts.bulkEmails) bulkEmails.push(item.text);
+        if (email && emails.length < counts.emails) emails.push(item.text);
         else if (n >= 100 && n <= 400 && documents.length < counts.documents) documents.push(item.text);
         if (longParts.join("\n").length < 60_000) longParts.push(item.text);
-        if (short.length >= counts.short && emails.length >= counts.emails && documents.length >= counts.documents && longParts.join("\n").length >= 60_000) break;
+        if (short.length >= counts.short && emails.length >= counts.emails && bulkEmails.length >= counts.bulkEmails && documents.length >= counts.documents && longParts.join("\n").length >= 60_000) break;
     }
     const withEnd = async (texts: string[]) => (await tokenizer.tokenize(texts, { special: false })).map((ids) => [...ids, END_OF_TEXT_TOKEN]);
     const longText = longParts.join("\n");
@@ -59,6 +67,9 @@ export async function prepareFacadeWorkload(quick: boolean, { loadEngineModel }:
         rerankModel,
         short,
         emails,
+        bulkEmails,
+        idleQueries: quick ? 8 : 24,
+        singleEmails: quick ? 3 : 8,
         query: short[1]!,
         documents,
         shortTokens: await withEnd(short),

@@ -8,6 +8,7 @@ import { alternating } from "./cases/alternating.js";
 import { nlcCost, oursCost } from "./cases/cost.js";
 import { nlcEmbed, oursEmbed, oursEmbedTwoWorkers, oursSweep } from "./cases/embedding.js";
 import { nlcEngine, oursEngine, upperEngine, type EngineKind, type EngineTrial } from "./cases/engine.js";
+import { mixedLoad } from "./cases/mixed-load.js";
 import { nlcRerank, oursRerank } from "./cases/rerank.js";
 import { upperEmbed, upperRerank } from "./cases/upper-bound.js";
 import type { EngineWorkload } from "./engine-workload.js";
@@ -31,6 +32,10 @@ export const TARGETS = {
     /** ours-embed (plain node on dist/): MB above the model file with one worker, and MB the second worker adds, at most. */
     rssOverModelMb: 300,
     rssSecondWorkerMb: 150,
+    /** mixed-load: p99 of a query's latency while bulk documents are embedded, over its p50 on an idle embedder, at most. */
+    mixedP99OverIdleP50: 2,
+    /** mixed-load: the bulk call's tokens/s with the queries over its tokens/s alone, at least. */
+    mixedBulkThroughput: 0.9,
     /** engine group: worst cosine between our embeddings and node-llama-cpp's, at least (below it the run fails). */
     sameEmbeddings: 0.999,
 } as const;
@@ -82,6 +87,9 @@ export const CASES: readonly BenchCase[] = [
     { name: "alternating", group: "facade", byDefault: true, run: alternating,
         compares: "qwen3-embedding, node-llama-cpp and the upper bound in turn in one process on slices of the same texts (the ratios)",
         gate: `short texts >= ${T.shortVsNlc}x nlc; e-mails >= ${T.emailsVsNlc}x nlc; rerank >= ${T.rerankVsNlc}x nlc; e-mails and rerank >= ${T.vsUpper}x the bound; idle query <= ${T.idleVsRawDecode}x its raw decode` },
+    { name: "mixed-load", group: "facade", byDefault: true, run: mixedLoad,
+        compares: "qwen3-embedding, 1 worker: single queries on an idle embedder; e-mails embedded as bulk documents alone; the same bulk with a query every 0.5 s (latency under bulk load)",
+        gate: `query p99 under bulk load <= ${T.mixedP99OverIdleP50}x its idle p50; bulk tokens/s with the queries >= ${T.mixedBulkThroughput}x alone` },
     { name: "ours-sweep", group: "facade", byDefault: false, run: oursSweep,
         compares: "qwen3-embedding: batchTokens 256..2048 x flash attention on/off (how the defaults were chosen)" },
     { name: "ours-engine", group: "engine", engine: "ours", byDefault: true, run: oursEngine,
