@@ -23,19 +23,23 @@ export function facadeReport(
     const tps = (result: FacadeResult | undefined, key: string) => (result?.[key] as Throughput | undefined)?.tokensPerSecond ?? Number.NaN;
     const report: Record<string, unknown> = {};
     const ours = r["ours-embed"], nlc = r["nlc-embed"], upper = r["upper-embed"];
-    console.log("\nthroughput, tokens/s (texts/s)            qwen3-embedding   node-llama-cpp   upper bound   ratios");
-    const row = (label: string, a: number, b: number, u: number, texts: [number, number], notes: string) =>
-        console.log(`  ${label.padEnd(40)} ${f(a).padStart(7)} (${f(texts[0])})  ${f(b).padStart(7)} (${f(texts[1])})  ${f(u).padStart(9)}     ${notes}`);
-    const texts = (result: FacadeResult | undefined, key: string) => (result?.[key] as Throughput | undefined)?.textsPerSecond ?? Number.NaN;
-    const upperTps = tps(upper, "upper");
-    const shortOne = tps(ours, "shortOneCall"), shortConc = tps(ours, "shortConcurrent"), shortNlc = tps(nlc, "shortOneCall");
-    row("64 short texts, one call", shortOne, shortNlc, upperTps, [texts(ours, "shortOneCall"), texts(nlc, "shortOneCall")], `${f(shortOne / shortNlc, 2)}x nlc`);
-    row("64 short texts, 64 concurrent calls", shortConc, shortNlc, upperTps, [texts(ours, "shortConcurrent"), texts(nlc, "shortOneCall")], `${f(shortConc / shortNlc, 2)}x nlc`);
-    const emails = tps(ours, "emails"), emailsNlc = tps(nlc, "emails");
-    row("e-mails of 200-400 tokens, one call", emails, emailsNlc, upperTps, [texts(ours, "emails"), texts(nlc, "emails")], `${f(emails / emailsNlc, 2)}x nlc, ${f(emails / upperTps, 2)}x bound`);
-    const rr = tps(r["ours-rerank"], "rerank"), rrNlc = tps(r["nlc-rerank"], "rerank"), rrUpper = tps(r["upper-rerank"], "upper");
-    row("rerank 1 query x documents", rr, rrNlc, rrUpper, [texts(r["ours-rerank"], "rerank"), texts(r["nlc-rerank"], "rerank")], `${f(rr / rrNlc, 2)}x nlc rankAll, ${f(rr / rrUpper, 2)}x bound`);
-    report["acrossProcesses"] = { shortOneCallVsNlc: shortOne / shortNlc, shortConcurrentVsNlc: shortConc / shortNlc, emailsVsUpper: emails / upperTps, emailsVsNlc: emails / emailsNlc, rerankVsUpper: rr / rrUpper, rerankVsNlc: rr / rrNlc };
+    // Only the tables of the cases that ran (`--only` picks some).
+    const ran = (...names: string[]) => names.some((name) => r[name] !== undefined);
+    if (ran("ours-embed", "nlc-embed", "upper-embed", "ours-rerank", "nlc-rerank", "upper-rerank")) {
+        console.log("\nthroughput, tokens/s (texts/s)            qwen3-embedding   node-llama-cpp   upper bound   ratios");
+        const row = (label: string, a: number, b: number, u: number, texts: [number, number], notes: string) =>
+            console.log(`  ${label.padEnd(40)} ${f(a).padStart(7)} (${f(texts[0])})  ${f(b).padStart(7)} (${f(texts[1])})  ${f(u).padStart(9)}     ${notes}`);
+        const texts = (result: FacadeResult | undefined, key: string) => (result?.[key] as Throughput | undefined)?.textsPerSecond ?? Number.NaN;
+        const upperTps = tps(upper, "upper");
+        const shortOne = tps(ours, "shortOneCall"), shortConc = tps(ours, "shortConcurrent"), shortNlc = tps(nlc, "shortOneCall");
+        row("64 short texts, one call", shortOne, shortNlc, upperTps, [texts(ours, "shortOneCall"), texts(nlc, "shortOneCall")], `${f(shortOne / shortNlc, 2)}x nlc`);
+        row("64 short texts, 64 concurrent calls", shortConc, shortNlc, upperTps, [texts(ours, "shortConcurrent"), texts(nlc, "shortOneCall")], `${f(shortConc / shortNlc, 2)}x nlc`);
+        const emails = tps(ours, "emails"), emailsNlc = tps(nlc, "emails");
+        row("e-mails of 200-400 tokens, one call", emails, emailsNlc, upperTps, [texts(ours, "emails"), texts(nlc, "emails")], `${f(emails / emailsNlc, 2)}x nlc, ${f(emails / upperTps, 2)}x bound`);
+        const rr = tps(r["ours-rerank"], "rerank"), rrNlc = tps(r["nlc-rerank"], "rerank"), rrUpper = tps(r["upper-rerank"], "upper");
+        row("rerank 1 query x documents", rr, rrNlc, rrUpper, [texts(r["ours-rerank"], "rerank"), texts(r["nlc-rerank"], "rerank")], `${f(rr / rrNlc, 2)}x nlc rankAll, ${f(rr / rrUpper, 2)}x bound`);
+        report["acrossProcesses"] = { shortOneCallVsNlc: shortOne / shortNlc, shortConcurrentVsNlc: shortConc / shortNlc, emailsVsUpper: emails / upperTps, emailsVsNlc: emails / emailsNlc, rerankVsUpper: rr / rrUpper, rerankVsNlc: rr / rrNlc };
+    }
 
     // The verdicts: between processes this machine's speed drifts by 10-20%, more than the margins measured.
     const alt = r["alternating"] as (FacadeResult & Record<"short" | "emails" | "rerank", Record<string, Throughput[]>>) | undefined;
@@ -73,26 +77,30 @@ export function facadeReport(
         report["rerankScoreDiff"] = { ours: oursDiff, nodeLlamaCpp: nlcDiff };
     }
 
-    console.log("\nlatency of one short text per call (p50 / p99 ms, tokens/s)");
-    for (const [i, concurrency] of CONCURRENCY.entries()) {
-        const a = (ours?.["latency"] as Latency[] | undefined)?.[i];
-        const b = (nlc?.["latency"] as Latency[] | undefined)?.[i];
-        const cell = (l: Latency | undefined) => (l === undefined ? "n/a" : `${f(l.p50Ms, 0)} / ${f(l.p99Ms, 0)} ms, ${f(l.tokensPerSecond)} tok/s`);
-        console.log(`  concurrency ${String(concurrency).padStart(2)}: qwen3-embedding ${cell(a).padEnd(30)} node-llama-cpp ${cell(b)}`);
+    if (ours || nlc) {
+        console.log("\nlatency of one short text per call (p50 / p99 ms, tokens/s)");
+        for (const [i, concurrency] of CONCURRENCY.entries()) {
+            const a = (ours?.["latency"] as Latency[] | undefined)?.[i];
+            const b = (nlc?.["latency"] as Latency[] | undefined)?.[i];
+            const cell = (l: Latency | undefined) => (l === undefined ? "n/a" : `${f(l.p50Ms, 0)} / ${f(l.p99Ms, 0)} ms, ${f(l.tokensPerSecond)} tok/s`);
+            console.log(`  concurrency ${String(concurrency).padStart(2)}: qwen3-embedding ${cell(a).padEnd(30)} node-llama-cpp ${cell(b)}`);
+        }
+        const invariance = ours?.["batchInvarianceWorstCosine"] as number | undefined;
+        if (invariance !== undefined) console.log(`  batch invariance: worst cosine alone vs in a batch ${invariance.toFixed(7)} (>= ${T.batchInvariance}: ${verdict(invariance >= T.batchInvariance)})`);
     }
-    const invariance = ours?.["batchInvarianceWorstCosine"] as number | undefined;
-    if (invariance !== undefined) console.log(`  batch invariance: worst cosine alone vs in a batch ${invariance.toFixed(7)} (>= ${T.batchInvariance}: ${verdict(invariance >= T.batchInvariance)})`);
 
     const mixed = r["mixed-load"] as (FacadeResult & MixedLoad) | undefined;
     if (mixed) report["mixedLoad"] = mixedLoadReport(mixed);
 
-    console.log("\npeak RSS (MB)");
-    const { oneWorker: rss1, twoWorkers: rss2 } = libraryRss;
-    console.log(`  qwen3-embedding in plain node, 1 worker: ${f(rss1, 0)} = model file ${f(modelMb.embedding, 0)} + ${f(rss1 - modelMb.embedding, 0)} (<= +${T.rssOverModelMb}: ${verdict(rss1 - modelMb.embedding <= T.rssOverModelMb)})`);
-    console.log(`  qwen3-embedding in plain node, 2 workers: ${f(rss2, 0)}: the second worker adds ${f(rss2 - rss1, 0)} (<= ${T.rssSecondWorkerMb}: ${verdict(rss2 - rss1 <= T.rssSecondWorkerMb)})`);
-    const harness = (name: string) => f(r[name]?.peakRssMb ?? Number.NaN, 0);
-    console.log(`  in the benchmark's tsx processes (+~37 MB of tsx): embedding ours ${harness("ours-embed")} (2 workers ${harness("ours-embed-2-workers")}), node-llama-cpp ${harness("nlc-embed")}; reranking ours ${harness("ours-rerank")}, node-llama-cpp ${harness("nlc-rerank")}`);
-    report["peakRssMb"] = { oneWorker: rss1, twoWorkers: rss2, modelFile: modelMb.embedding, harness: { ours: r["ours-embed"]?.peakRssMb, nlc: nlc?.peakRssMb } };
+    if (ran("ours-embed", "ours-embed-2-workers", "nlc-embed", "ours-rerank", "nlc-rerank") || Number.isFinite(libraryRss.oneWorker)) {
+        console.log("\npeak RSS (MB)");
+        const { oneWorker: rss1, twoWorkers: rss2 } = libraryRss;
+        console.log(`  qwen3-embedding in plain node, 1 worker: ${f(rss1, 0)} = model file ${f(modelMb.embedding, 0)} + ${f(rss1 - modelMb.embedding, 0)} (<= +${T.rssOverModelMb}: ${verdict(rss1 - modelMb.embedding <= T.rssOverModelMb)})`);
+        console.log(`  qwen3-embedding in plain node, 2 workers: ${f(rss2, 0)}: the second worker adds ${f(rss2 - rss1, 0)} (<= ${T.rssSecondWorkerMb}: ${verdict(rss2 - rss1 <= T.rssSecondWorkerMb)})`);
+        const harness = (name: string) => f(r[name]?.peakRssMb ?? Number.NaN, 0);
+        console.log(`  in the benchmark's tsx processes (+~37 MB of tsx): embedding ours ${harness("ours-embed")} (2 workers ${harness("ours-embed-2-workers")}), node-llama-cpp ${harness("nlc-embed")}; reranking ours ${harness("ours-rerank")}, node-llama-cpp ${harness("nlc-rerank")}`);
+        report["peakRssMb"] = { oneWorker: rss1, twoWorkers: rss2, modelFile: modelMb.embedding, harness: { ours: r["ours-embed"]?.peakRssMb, nlc: nlc?.peakRssMb } };
+    }
 
     const sweep = r["ours-sweep"]?.["sweep"] as SweepEntry[] | undefined;
     if (sweep) {
