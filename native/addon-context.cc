@@ -98,6 +98,9 @@ Napi::Value AddonContext::Run(const Napi::CallbackInfo& info, bool embed) {
 
 // abort(callId?: number): that call, or every call submitted so far.
 Napi::Value AddonContext::Abort(const Napi::CallbackInfo& info) {
+    if (info.Length() > 1 || (info.Length() == 1 && !info[0].IsNumber() && !info[0].IsUndefined())) {
+        throw Napi::TypeError::New(info.Env(), "abort(callId?: number)");
+    }
     if (!disposed_) {
         if (info.Length() > 0 && info[0].IsNumber()) {
             thread_->abort(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));

@@ -1,6 +1,7 @@
 // The addon's module: binds the llama.cpp library and exports the entry points. NativeModel and NativeContext live
-// in addon-model.cc and addon-context.cc. Every call that can take long is a PromiseWorker (promise-worker.h);
-// errors carry a `code` (see src/engine/native-errors.ts).
+// in addon-model.cc and addon-context.cc. Loads, context creation and tokenization are PromiseWorkers on libuv's pool
+// (promise-worker.h); decodes run on each context's own thread (context-thread.h). Errors carry a `code` (see
+// src/engine/native-errors.ts).
 #include <napi.h>
 
 #include <string>

@@ -75,6 +75,10 @@ void ContextThread::abort(uint64_t id) {
 
 void ContextThread::abortAll() {
     std::lock_guard<std::mutex> lock(mutex_);
+    abortLiveLocked();
+}
+
+void ContextThread::abortLiveLocked() {
     for (auto& entry : live_) entry.second->aborted.store(true);
 }
 
@@ -82,9 +86,7 @@ void ContextThread::requestClose(bool abort) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         closing_ = true;
-        if (abort) {
-            for (auto& entry : live_) entry.second->aborted.store(true);
-        }
+        if (abort) abortLiveLocked();
     }
     wake_.notify_one();
 }

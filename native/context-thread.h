@@ -78,6 +78,7 @@ private:
     std::unique_ptr<BatchCall> takeNext();
     void send(std::unique_ptr<BatchCall> call);
     void requestClose(bool abort);
+    void abortLiveLocked();  // with mutex_ held
 
     std::shared_ptr<BatchContext> context_;
     std::thread thread_;

@@ -186,6 +186,7 @@ describe("batches", () => {
         expect(() => native.embedBatch([1, 2] as never, Uint32Array.from([2]), 4, false)).toThrow(
             "embedBatch(tokens: Int32Array, lengths: Uint32Array, callId: number, interactive: boolean)",
         );
+        expect(() => native.abort("every" as never)).toThrow("abort(callId?: number)");
         await native.dispose();
         nativeModel.dispose();
     });
