@@ -3,6 +3,7 @@
 #include "batch-context.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "decode-layout.h"
 #include "llama-log.h"
@@ -47,7 +48,11 @@ RunStatus BatchContext::rank(const std::vector<int32_t>& tokens, const std::vect
 
 bool BatchContext::canRunBeside(const std::vector<uint32_t>& lengths, const llama_context* busy) const {
     if (busy == nullptr) return true;
-    if (shortCtx_ == nullptr || busy == shortCtx_) return false;
+    return busy != shortCtx_ && fitsBetweenChunks(lengths);
+}
+
+bool BatchContext::fitsBetweenChunks(const std::vector<uint32_t>& lengths) const {
+    if (shortCtx_ == nullptr) return false;
     return std::all_of(lengths.begin(), lengths.end(), [](uint32_t length) { return length < kFlashAttentionMinTokens; });
 }
 
@@ -139,14 +144,7 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
             alone.slots.push_back({s, lengths[s]});
             alone.end = s + 1;
             alone.tokens = lengths[s];
-            betweenDecodes(nullptr);
-            RunStatus status;
-            llama_context* ctx = mainContextFor(alone.tokens, status);
-            if (ctx == nullptr) return status;
-            const uint32_t budget = control_->chunkTokens >= 2 * kFlashAttentionMinTokens
-                                        ? std::min(info_.batchTokens, control_->chunkTokens)
-                                        : info_.batchTokens;
-            if (status = decodeLayout(ctx, budget, alone, tokens, offsets, output, out); status.failed()) return status;
+            if (auto status = decodeAlone(alone, tokens, offsets, output, out); status.failed()) return status;
         }
         for (size_t start = 0; start < shortLengths.size();) {
             DecodeLayout layout = planDecode(shortLengths, start, shortBatchTokens_, std::min<size_t>(maxSeqs, shortBatchTokens_), options_.sequenceAlignment);
@@ -155,7 +153,7 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
                 if (slot.sequence != DecodeSlot::kFiller) slot.sequence = shortIndex[slot.sequence];
             }
             betweenDecodes(nullptr);
-            if (auto status = decodeLayout(shortCtx_, shortBatchTokens_, layout, tokens, offsets, output, out); status.failed()) return status;
+            if (auto status = decodeLayout(shortCtx_, equalChunkTokens(layout.tokens, shortBatchTokens_), layout, tokens, offsets, output, out); status.failed()) return status;
         }
     } else {
         for (size_t start = 0; start < lengths.size();) {
@@ -165,20 +163,59 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
             RunStatus status;
             llama_context* ctx = mainContextFor(layout.tokens, status);
             if (ctx == nullptr) return status;
-            if (status = decodeLayout(ctx, info_.batchTokens, layout, tokens, offsets, output, out); status.failed()) return status;
+            if (status = decodeLayout(ctx, equalChunkTokens(layout.tokens, info_.batchTokens), layout, tokens, offsets, output, out); status.failed()) return status;
         }
     }
     return {};
 }
 
-// A layout longer than `budget` (one sequence) is fed in equal chunks with continuing positions (equal, so no chunk
-// falls under the 64 tokens of flash attention's tiled kernel).
-RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t budget, const DecodeLayout& layout,
+// One sequence of 64 tokens or more, in the main context: whole, or in chunks beside interactive calls
+// (RunControl::chunkNow); a whole decode given up for one (RunControl::preempt) is done again in chunks.
+RunStatus BatchContext::decodeAlone(const DecodeLayout& alone, const std::vector<int32_t>& tokens,
+                                    const std::vector<size_t>& offsets, Output output, float* out) {
+    const uint32_t whole = equalChunkTokens(alone.tokens, info_.batchTokens);
+    const uint32_t chunked = control_->chunkTokens == 0
+                                 ? whole
+                                 : std::min(whole, smallestChunkTokens(alone.tokens, std::max(control_->chunkTokens, kFlashAttentionMinTokens)));
+    bool chunk = chunked < whole && control_->chunkNow && control_->chunkNow();
+    for (;;) {
+        betweenDecodes(nullptr);
+        RunStatus status;
+        llama_context* ctx = mainContextFor(alone.tokens, status);
+        if (ctx == nullptr) return status;
+        const bool preemptible = !chunk && chunked < whole && control_->preempt != nullptr;
+        currentPreempt_.store(preemptible ? control_->preempt : nullptr);
+        status = decodeLayout(ctx, chunk ? chunked : whole, alone, tokens, offsets, output, out);
+        currentPreempt_.store(nullptr);
+        if (preemptible && status.failed() && std::strcmp(status.code, "ERR_ABORTED") == 0 && !aborted()) {
+            chunk = true;
+            continue;
+        }
+        return status;
+    }
+}
+
+// A layout longer than `budget` (one sequence) is fed in equal chunks (equal, so that no chunk falls under the 64
+// tokens of flash attention's tiled kernel): the tokens of each, the last one at most that many.
+uint32_t BatchContext::equalChunkTokens(uint32_t tokens, uint32_t budget) {
+    const uint32_t chunks = (tokens + budget - 1) / budget;
+    return chunks <= 1 ? tokens : (tokens + chunks - 1) / chunks;
+}
+
+// The shortest equal chunks of `tokens` with none under `least`, the last one included (`tokens`: one decode).
+uint32_t BatchContext::smallestChunkTokens(uint32_t tokens, uint32_t least) {
+    for (uint32_t chunks = tokens / least; chunks > 1; chunks--) {
+        const uint32_t size = (tokens + chunks - 1) / chunks;
+        if (tokens - (chunks - 1) * size >= least) return size;
+    }
+    return tokens;
+}
+
+// Fed in decodes of `chunkTokens` (the last one at most that many), positions continuing from chunk to chunk.
+RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t chunkTokens, const DecodeLayout& layout,
                                      const std::vector<int32_t>& tokens, const std::vector<size_t>& offsets, Output output,
                                      float* out) {
     const auto& api = llama();
-    const size_t chunks = (layout.tokens + budget - 1) / budget;
-    const size_t chunkTokens = (layout.tokens + chunks - 1) / chunks;
     // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
     api.llama_memory_clear(api.llama_get_memory(ctx), false);
     batch_.n_tokens = 0;

@@ -18,7 +18,7 @@ bool evalCallback(struct ggml_tensor* tensor, bool ask, void* userData) {
     return static_cast<BatchContext*>(userData)->onTensor(tensor, ask);
 }
 
-bool abortCallback(void* userData) { return static_cast<const BatchContext*>(userData)->aborted(); }
+bool abortCallback(void* userData) { return static_cast<const BatchContext*>(userData)->stopDecode(); }
 
 }  // namespace
 
@@ -129,6 +129,11 @@ llama_context* BatchContext::createLlamaContext(BatchContext* self, const Contex
 bool BatchContext::aborted() const {
     const std::atomic<bool>* flag = currentAbort_.load();
     return flag != nullptr && flag->load();
+}
+
+bool BatchContext::stopDecode() const {
+    const std::atomic<bool>* preempt = currentPreempt_.load();
+    return aborted() || (preempt != nullptr && preempt->load());
 }
 
 BatchContext::~BatchContext() {

@@ -56,10 +56,14 @@ struct RunControl {
     // Called where no decode is in flight and the batch buffer is empty, with the llama_context whose KV cache
     // holds a partly decoded sequence (null between sequences). Only for the outermost run.
     std::function<void(const llama_context* busy)> betweenDecodes;
-    // With flash attention on the CPU, a sequence decoded alone is fed in chunks of at most this many tokens
-    // (>= 128, so that no chunk falls under the tiled kernel's 64 tokens and the result stays bit for bit the same);
-    // 0: whole, up to batchTokens.
+    // With flash attention on the CPU, a sequence decoded alone is fed in the shortest equal chunks with none under
+    // this many tokens nor the tiled kernel's 64 (so the result stays bit for bit the same) when chunkNow() says so
+    // (asked before each such sequence); otherwise whole, up to batchTokens.
     uint32_t chunkTokens = 0;
+    std::function<bool()> chunkNow;
+    // While raised, a sequence being decoded whole that chunks could split is given up inside llama_decode (the CPU
+    // honours the abort callback) and decoded again in chunks, after betweenDecodes: an interactive call waits.
+    const std::atomic<bool>* preempt = nullptr;
     std::atomic<uint64_t>* decodes = nullptr;  // incremented per llama_decode
 };
 
@@ -82,8 +86,12 @@ public:
     RunStatus rank(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, float* out, const RunControl& control);
     // Whether a run of sequences of these lengths leaves `busy` (see RunControl::betweenDecodes) untouched.
     bool canRunBeside(const std::vector<uint32_t>& lengths, const llama_context* busy) const;
-    // The current run's abort flag is raised (llama.cpp's abort callback).
+    // Whether such a run may go between two chunks of a sequence (whatever context holds it).
+    bool fitsBetweenChunks(const std::vector<uint32_t>& lengths) const;
+    // The current run's abort flag is raised.
     bool aborted() const;
+    // llama.cpp's abort callback: aborted, or the decode in flight is given up for an interactive call.
+    bool stopDecode() const;
 
     const ContextInfo& info() const { return info_; }
     const std::shared_ptr<LoadedModel>& model() const { return model_; }
@@ -117,7 +125,11 @@ private:
                   const RunControl& control);
     RunStatus runLayouts(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, const std::vector<size_t>& offsets,
                          Output output, float* out);
-    RunStatus decodeLayout(llama_context* ctx, uint32_t budget, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
+    RunStatus decodeAlone(const DecodeLayout& alone, const std::vector<int32_t>& tokens, const std::vector<size_t>& offsets,
+                          Output output, float* out);
+    static uint32_t equalChunkTokens(uint32_t tokens, uint32_t budget);
+    static uint32_t smallestChunkTokens(uint32_t tokens, uint32_t least);
+    RunStatus decodeLayout(llama_context* ctx, uint32_t chunkTokens, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
                            const std::vector<size_t>& offsets, Output output, float* out);
     void betweenDecodes(const llama_context* busy);
     RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
@@ -141,6 +153,7 @@ private:
     llama_batch batch_{};
     const RunControl* control_ = nullptr;  // of the run in progress (the innermost one)
     std::atomic<const std::atomic<bool>*> currentAbort_{nullptr};
+    std::atomic<const std::atomic<bool>*> currentPreempt_{nullptr};  // RunControl::preempt, while a decode may be given up
     int depth_ = 0;  // runs in progress: 2 while an urgent run runs between a bulk run's decodes
 
     RankMethod rankMethod_ = RankMethod::YesNoLogits;

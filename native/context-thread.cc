@@ -1,5 +1,6 @@
 #include "context-thread.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -8,11 +9,12 @@
 
 namespace qwen3 {
 
-// While interactive calls come in (one in the last kInteractiveWindow), bulk texts are decoded in chunks of at
-// most kBulkChunkTokens tokens with flash attention on the CPU, so that an interactive call waits for one chunk
-// rather than a whole long text (RunControl::chunkTokens: the bits are the same). Without interactive traffic they
-// are decoded whole: each extra chunk reads all the weights once more.
-constexpr uint32_t kBulkChunkTokens = 128;
+// While interactive calls come in (one in the last kInteractiveWindow), bulk texts are decoded in chunks of 64 to
+// 127 tokens with flash attention on the CPU, so that an interactive call waits for one chunk rather than a whole
+// long text (RunControl::chunkTokens: the bits are the same). Without interactive traffic they are decoded whole:
+// each extra chunk reads all the weights once more; the first interactive call that comes has the whole decode in
+// flight given up and done again in chunks after it (RunControl::preempt).
+constexpr uint32_t kBulkChunkTokens = 64;
 constexpr std::chrono::seconds kInteractiveWindow{10};
 
 int64_t nowTicks() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
@@ -62,6 +64,7 @@ Napi::Promise ContextThread::submit(Napi::Env env, std::unique_ptr<BatchCall> ca
         live_[call->id] = call.get();
         if (call->interactive) lastInteractive_.store(nowTicks());
         (call->interactive ? interactive_ : bulk_).push_back(std::move(call));
+        interactiveChangedLocked();
     }
     hold(env);
     wake_.notify_one();
@@ -117,7 +120,14 @@ std::unique_ptr<BatchCall> ContextThread::takeNext() {
     if (queue.empty()) return nullptr;  // closing and drained
     std::unique_ptr<BatchCall> call = std::move(queue.front());
     queue.pop_front();
+    interactiveChangedLocked();
     return call;
+}
+
+void ContextThread::interactiveChangedLocked() {
+    const bool waiting = std::any_of(interactive_.begin(), interactive_.end(),
+                                     [this](const std::unique_ptr<BatchCall>& call) { return context_->fitsBetweenChunks(call->lengths); });
+    interactiveWaiting_.store(waiting);
 }
 
 void ContextThread::main() {
@@ -143,8 +153,11 @@ void ContextThread::runCall(BatchCall& call, bool allowUrgent) {
     control.aborted = &call.aborted;
     control.decodes = &decodes_;
     if (allowUrgent && !call.interactive) {
-        const auto sinceInteractive = std::chrono::steady_clock::duration(nowTicks() - lastInteractive_.load());
-        if (sinceInteractive < kInteractiveWindow) control.chunkTokens = kBulkChunkTokens;
+        control.chunkTokens = kBulkChunkTokens;
+        control.chunkNow = [this] {
+            return std::chrono::steady_clock::duration(nowTicks() - lastInteractive_.load()) < kInteractiveWindow;
+        };
+        control.preempt = &interactiveWaiting_;
         control.betweenDecodes = [this](const llama_context* busy) { runUrgent(busy); };
     }
     call.status = call.embed ? context_->embed(call.tokens, call.lengths, call.out.data(), control)
@@ -161,6 +174,7 @@ void ContextThread::runUrgent(const llama_context* busy) {
                 if (context_->canRunBeside((*it)->lengths, busy)) {
                     call = std::move(*it);
                     interactive_.erase(it);
+                    interactiveChangedLocked();
                     break;
                 }
             }

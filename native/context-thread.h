@@ -79,6 +79,7 @@ private:
     void send(std::unique_ptr<BatchCall> call);
     void requestClose(bool abort);
     void abortLiveLocked();  // with mutex_ held
+    void interactiveChangedLocked();  // with mutex_ held, after interactive_ changed
 
     std::shared_ptr<BatchContext> context_;
     std::thread thread_;
@@ -92,6 +93,7 @@ private:
     std::atomic<uint64_t> decodes_{0};
     std::atomic<bool> envClosing_{false};
     std::atomic<int64_t> lastInteractive_{INT64_MIN / 2};  // steady_clock ticks of the last interactive call
+    std::atomic<bool> interactiveWaiting_{false};  // an interactive call waits that may run between chunks
     // JS thread only.
     size_t pending_ = 0;  // calls (and a close) not yet delivered: the TSFN keeps the event loop alive meanwhile
     bool closeRequested_ = false;

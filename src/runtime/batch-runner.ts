@@ -9,8 +9,9 @@ export interface BatchRunner {
     /** Batches that may run at the same time. */
     readonly concurrency: number;
     /**
-     * Whether an interactive batch may be started while every slot is busy with bulk work: the runner runs it
-     * between the bulk batch's decodes instead of after it.
+     * Whether the runner runs interactive batches between the decodes of the bulk batches in flight. The scheduler
+     * then never mixes the two in a batch and keeps up to `concurrency` bulk batches running and twice as many
+     * interactive ones.
      */
     readonly interleavesInteractive: boolean;
     /** Resolves with one row per sequence, in order (embed: the embedding width; rank: one score). */

@@ -46,8 +46,9 @@ export class EnginePool implements BatchRunner {
             filename: WORKER_FILE.href,
             minThreads: options.workers,
             maxThreads: options.workers,
-            // Two: a worker running a bulk batch takes an interactive one, which its context runs between decodes.
-            concurrentTasksPerWorker: 2,
+            // A worker running a bulk batch takes two interactive ones, which its context runs between decodes (the
+            // scheduler sends up to twice as many interactive batches as workers).
+            concurrentTasksPerWorker: 3,
             idleTimeout: Number.POSITIVE_INFINITY,
             workerData,
         });

@@ -89,9 +89,10 @@ interface RunningBatch {
 
 /**
  * Coalesces concurrent calls into token-budget batches for a BatchRunner. Batches are formed when the runner has a
- * free slot: interactive calls first, then bulk, taking sequences round-robin across the waiting calls of a
- * priority so one huge call cannot starve small ones; inside a batch, sequences are ordered by length so packed
- * sequences share decodes with their peers. Rows come back to each caller in its own order.
+ * free slot: interactive calls first, then bulk (in batches apart, for a runner that interleaves them), taking
+ * sequences round-robin across the waiting calls of a priority so one huge call cannot starve small ones; inside a
+ * batch, sequences are ordered by length so packed sequences share decodes with their peers. Rows come back to each
+ * caller in its own order.
  */
 export class BatchScheduler {
     readonly #runner: BatchRunner;
@@ -259,22 +260,30 @@ export class BatchScheduler {
 
     #dispatch(): void {
         while (this.#closed === undefined) {
-            let picked: FormedBatch | undefined;
-            if (this.#running.size < this.#runner.concurrency) {
-                picked = this.#formBatch(PRIORITIES);
-            } else if (this.#runner.interleavesInteractive && this.#running.size < this.#runner.concurrency + this.#runningBulk()) {
-                // Every slot is busy, some with bulk work: the runner takes interactive batches between its decodes.
-                picked = this.#formBatch(["interactive"]);
-            }
+            const picked = this.#runner.interleavesInteractive
+                ? this.#formApart()
+                : this.#running.size < this.#runner.concurrency ? this.#formBatch(PRIORITIES) : undefined;
             if (picked === undefined) return;
             this.#start(picked.kind, picked.priority, picked.items);
         }
     }
 
-    #runningBulk(): number {
-        let bulk = 0;
-        for (const batch of this.#running) bulk += batch.priority === "bulk" ? 1 : 0;
-        return bulk;
+    /**
+     * For a runner that interleaves: interactive and bulk batches apart. A query never shares a batch (and so waits)
+     * with a bulk sequence; up to `concurrency` bulk batches run, so the runner always holds bulk work to decode
+     * between interactive ones; and twice as many interactive batches, so that the next one already waits at the
+     * runner when one ends and runs at the same decode boundary, not after the next bulk decode.
+     */
+    #formApart(): FormedBatch | undefined {
+        const running: Record<Priority, number> = { interactive: 0, bulk: 0 };
+        for (const batch of this.#running) running[batch.priority]++;
+        const limits: Record<Priority, number> = { interactive: 2 * this.#runner.concurrency, bulk: this.#runner.concurrency };
+        for (const priority of PRIORITIES) {
+            if (running[priority] >= limits[priority]) continue;
+            const batch = this.#formBatch([priority]);
+            if (batch !== undefined) return batch;
+        }
+        return undefined;
     }
 
     #formBatch(priorities: readonly Priority[]): FormedBatch | undefined {

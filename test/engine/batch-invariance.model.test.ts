@@ -8,6 +8,7 @@
  *
  * Why (ggml's CPU kernels in the llama.cpp that node-llama-cpp 3.22.1 ships; native/decode-layout.h, BatchContext::create):
  * - 64 tokens or more: decoded alone from cell 0 whatever the batch, so always the same computation: bit-identical.
+ *   Also in chunks of 64 tokens or more (beside interactive calls): every chunk takes the same tiled kernel.
  * - 17 to 63 tokens: packed into a 128-token context without flash attention, each at a cell that is a multiple of 16,
  *   where softmax (blocks of 16 cells) and the V product (16 SIMD lanes) sum them exactly as alone. Bit-identical on
  *   Q8_0 weights. On F32 weights not: llama.cpp cuts the last layer down to the decode's output rows, and ggml's
@@ -49,7 +50,7 @@ const PLANS: Record<FixtureSize, Plan> = {
     },
     // Fewer and shorter texts: a 0.6B decode costs ~100 times a tiny one.
     "0.6b": {
-        lengths: [1, 2, 4, 9, 12, 15, 16, 17, 18, 33, 63, 64, 65, 300],
+        lengths: [1, 2, 4, 9, 12, 15, 16, 17, 18, 33, 63, 64, 65, 130, 300],
         fillers: [3, 6, 10, 14, 20, 26, 35, 45, 70, 96],
         sweep: [9, 15, 16],
         everyOffset: range(17, 32),
@@ -67,6 +68,14 @@ const MEASURED: Record<FixtureSize, { weights: string; exactFrom: number; bound:
     // network that amplifies last-bit differences (test/fixtures/qwen3-fixture.ts).
     "0.6b": { weights: "Q8_0", exactFrom: 17, bound: { oneMinusCosine: 2e-4, maxAbsDifference: 1e-1 } },
 };
+
+/** How many decodes a bulk text takes beside interactive calls: the most equal chunks with none, the last included, under 64 tokens. */
+function chunkCount(tokens: number): number {
+    for (let chunks = Math.floor(tokens / 64); chunks > 1; chunks--) {
+        if (tokens - (chunks - 1) * Math.ceil(tokens / chunks) >= 64) return chunks;
+    }
+    return 1;
+}
 
 function range(from: number, to: number): number[] {
     return Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -108,6 +117,8 @@ describe.each(["tiny", "0.6b"] as const)("batch invariance on the %s fixture", (
     let model: EngineModel;
     let context: EngineContext;
     const deviations: Deviation[] = [];
+    let chunkedDecodes = 0;
+    let expectedChunks = 0;
 
     beforeAll(async () => {
         model = await loadEngineModel(await ensureFixtureModel({ kind: "embedding", size }));
@@ -144,6 +155,15 @@ describe.each(["tiny", "0.6b"] as const)("batch invariance on the %s fixture", (
                 record(index, rows.subarray(width, 2 * width), `behind ${neighbour} tokens`);
             }
         }
+        // Last (the window lasts seconds): while interactive calls come in, a text of 128 tokens or more is decoded in
+        // chunks of 64 to 127 tokens, so that they run in between (native/context-thread.cc).
+        await context.embedBatch([targets[0]!], { priority: "interactive" });
+        const chunkable = plan.lengths.flatMap((length, index) => (length >= 128 ? [index] : []));
+        const decodesBefore = context.decodeCount;
+        const chunkedRows = await context.embedBatch(chunkable.map((index) => targets[index]!));
+        chunkedDecodes = context.decodeCount - decodesBefore;
+        expectedChunks = chunkable.reduce((sum, index) => sum + chunkCount(plan.lengths[index]!), 0);
+        chunkable.forEach((index, row) => record(index, chunkedRows.subarray(row * width, (row + 1) * width), "in chunks, beside interactive calls"));
         const summary = (list: Deviation[]) => {
             const differing = list.filter((d) => d.maxAbsDifference > 0);
             if (differing.length === 0) return `all ${list.length} bit-identical`;
@@ -164,7 +184,12 @@ describe.each(["tiny", "0.6b"] as const)("batch invariance on the %s fixture", (
         expect(deviations.length).toBeGreaterThan(plan.lengths.length * 2);
     });
 
-    it(`gives a text of ${measured.exactFrom} tokens or more the same bits alone and in every batch`, () => {
+    it("decodes long bulk texts in chunks while interactive calls come in", () => {
+        expect(expectedChunks).toBeGreaterThan(2);
+        expect(chunkedDecodes).toBe(expectedChunks);
+    });
+
+    it(`gives a text of ${measured.exactFrom} tokens or more the same bits alone, in every batch and in chunks`, () => {
         const differing = deviations.filter((d) => d.length >= measured.exactFrom && d.maxAbsDifference > 0);
         expect(differing).toEqual([]);
     });

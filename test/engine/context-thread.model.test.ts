@@ -72,10 +72,10 @@ describe("abort", () => {
 describe("interactive calls between bulk decodes", () => {
     it("run before the bulk call in flight ends, and both get the bits they get alone (bulk texts then go in chunks)", async () => {
         // A context that has seen no interactive call decodes bulk texts whole; while interactive calls come in it
-        // decodes them in chunks of at most 128 tokens, so that they can run in between. Same bits either way.
+        // decodes them in chunks of 64 to 127 tokens, so that they can run in between. Same bits either way.
         const fresh = await model.createContext({ batchTokens: 512, contextSize: 1024 });
         try {
-            const bulkTexts = [...texts(24, 300, 5), ...texts(8, 40, 6)];
+            const bulkTexts = [...texts(16, 300, 5), ...texts(4, 130, 10), ...texts(4, 191, 11), ...texts(8, 40, 6)];
             const query = texts(3, 25, 7);
             const bulkWhole = await fresh.embedBatch(bulkTexts);
             const queryAlone = await fresh.embedBatch(query);
@@ -89,8 +89,32 @@ describe("interactive calls between bulk decodes", () => {
             expect(order).toEqual(["interactive", "bulk"]);
             expect(queryRows).toEqual(queryAlone);
             expect(bulkRows).toEqual(bulkWhole);
-            // The 300-token texts went in three chunks each this time, not one decode each.
-            expect(fresh.decodeCount - before).toBeGreaterThanOrEqual(decodesWhole - 1 + 2 * 24);
+            // This time the 300-token texts went in four chunks each (of 75 tokens), the others in two, not one each.
+            expect(fresh.decodeCount - before).toBeGreaterThanOrEqual(decodesWhole - 1 + 3 * 16 + 4 + 4);
+        } finally {
+            await fresh.dispose();
+        }
+    });
+
+    it("give up a whole decode in flight for the first interactive call, which runs at once; the text is decoded again in chunks, to the same bits", async () => {
+        // No interactive call yet, so bulk texts are decoded whole: 8000 tokens in one decode (a second or so).
+        const fresh = await model.createContext({ batchTokens: 8192, contextSize: 8192 });
+        try {
+            const long = texts(1, 8000, 12);
+            const query = texts(2, 30, 13);
+            const whole = await fresh.embedBatch(long);
+            const queryAlone = await fresh.embedBatch(query);
+            const order: string[] = [];
+            const before = fresh.decodeCount;
+            const bulk = fresh.embedBatch(long).then((rows) => (order.push("bulk"), rows));
+            while (fresh.decodeCount === before) await new Promise(setImmediate); // the whole decode has started
+            const interactive = fresh.embedBatch(query, { priority: "interactive" }).then((rows) => (order.push("interactive"), rows));
+            const [bulkRows, queryRows] = await Promise.all([bulk, interactive]);
+            expect(order).toEqual(["interactive", "bulk"]);
+            expect(queryRows).toEqual(queryAlone);
+            expect(bulkRows).toEqual(whole);
+            // The given-up decode, the interactive call's, then 8000 tokens in chunks of 64 to 127.
+            expect(fresh.decodeCount - before).toBeGreaterThanOrEqual(2 + 62);
         } finally {
             await fresh.dispose();
         }

@@ -88,7 +88,7 @@ describe("BatchScheduler", () => {
                 runner.batches[1]!.finish();
                 expect(Array.from(await query)).toEqual([3, 5]);
                 await tick();
-                expect(runner.batches).toHaveLength(2); // one interactive batch per bulk batch running, no more
+                expect(runner.batches).toHaveLength(2); // the waiting bulk call waits for the bulk slot
             } else {
                 expect(runner.batches).toHaveLength(1);
             }
@@ -103,6 +103,38 @@ describe("BatchScheduler", () => {
             }
             await Promise.all([bulk, query, moreBulk]);
         }
+    });
+
+    it("never mixes interactive and bulk sequences in one batch for a runner that interleaves, and runs one of each at once", async () => {
+        const runner = new ManualRunner(1, true);
+        const scheduler = new BatchScheduler(runner, LIMITS, WIDTH);
+        const bulk = scheduler.submit({ kind: "embed", sequences: [seq(1, 30), seq(2, 30)], priority: "bulk" });
+        const query = scheduler.submit({ kind: "embed", sequences: [seq(3, 5)], priority: "interactive" });
+        await tick();
+        // Room for all three in one batch, but the query would then wait for the bulk sequences' decodes.
+        expect(runner.batches.map((batch) => batch.priority)).toEqual(["interactive", "bulk"]);
+        expect(runner.ids(0)).toEqual([3]);
+        expect(runner.ids(1)).toEqual([1, 2]);
+        // A second interactive batch goes to the runner at once (it runs as soon as the first ends); a third waits.
+        const second = scheduler.submit({ kind: "embed", sequences: [seq(4, 5)], priority: "interactive" });
+        await tick();
+        const third = scheduler.submit({ kind: "embed", sequences: [seq(5, 5)], priority: "interactive" });
+        const fourth = scheduler.submit({ kind: "embed", sequences: [seq(6, 5)], priority: "interactive" });
+        await tick();
+        expect(runner.batches.map((batch) => batch.priority)).toEqual(["interactive", "bulk", "interactive"]);
+        expect(runner.ids(2)).toEqual([4]);
+        runner.batches[0]!.finish();
+        await query;
+        await tick();
+        expect(runner.batches.map((batch) => batch.priority)).toEqual(["interactive", "bulk", "interactive", "interactive"]);
+        expect(runner.ids(3)).toEqual([5, 6]); // the calls that waited share a batch
+        runner.batches[2]!.finish();
+        runner.batches[3]!.finish();
+        runner.batches[1]!.finish();
+        expect(Array.from(await bulk)).toEqual([1, 30, 2, 30]);
+        expect(Array.from(await second)).toEqual([4, 5]);
+        expect(Array.from(await third)).toEqual([5, 5]);
+        expect(Array.from(await fourth)).toEqual([6, 5]);
     });
 
     it("puts interactive calls ahead of bulk ones that were queued earlier", async () => {
