@@ -76,7 +76,7 @@ export function loadAddonBinary(root: string, target: AddonTarget = currentAddon
             `Prebuilt binaries in this package: ${shippedPrebuilds(root).join(", ") || "none"}`,
             "Possible solutions:",
             "- Install the package on the machine that runs it (node_modules copied from another platform lacks its binary): `npm install qwen3-embedding`",
-            "- Build the addon from source: `npm rebuild qwen3-embedding --build-from-source` (needs git, python3, make and a C++17 compiler; about a minute)",
+            "- Build the addon from source: `npm rebuild qwen3-embedding --build-from-source` (needs git, python3, make and a C++17 compiler; under a minute)",
             "- In a checkout of qwen3-embedding: `npm run build:native`",
         ].join("\n"),
         { cause },

@@ -12,7 +12,7 @@ const LINUX_GLIBC: AddonTarget = { platform: "linux", arch: "x64", libc: "glibc"
 const SOLUTIONS = [
     "Possible solutions:",
     "- Install the package on the machine that runs it (node_modules copied from another platform lacks its binary): `npm install qwen3-embedding`",
-    "- Build the addon from source: `npm rebuild qwen3-embedding --build-from-source` (needs git, python3, make and a C++17 compiler; about a minute)",
+    "- Build the addon from source: `npm rebuild qwen3-embedding --build-from-source` (needs git, python3, make and a C++17 compiler; under a minute)",
     "- In a checkout of qwen3-embedding: `npm run build:native`",
 ];
 

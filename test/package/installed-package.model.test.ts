@@ -3,7 +3,7 @@
 // prebuilt addon has to load from what the tarball holds. The scratch project embeds with the tiny fixture model from
 // ESM and from CommonJS (require of the ESM package), and type-checks a strict TypeScript consumer against the
 // installed declarations. The prebuilt binary for this host is made first when prebuilds/ lacks it (`npm run
-// prebuildify`, about a minute). npm takes dependencies from its cache (--prefer-offline) and the registry otherwise.
+// prebuildify`, under a minute). npm takes dependencies from its cache (--prefer-offline) and the registry otherwise.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
