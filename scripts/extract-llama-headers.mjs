@@ -1,6 +1,7 @@
 // Extracts the llama.cpp and ggml public headers from the exact llama.cpp source that the pinned
 // node-llama-cpp ships (llama/gitRelease.bundle), so the addon compiles against the same API as the
-// shared libraries it drives at run time. Runs at install time: no network, about a second.
+// shared libraries it drives at run time. Runs before every source build of the addon (the install script's fallback
+// when no prebuilt binary loads, `npm run build:native`, `npm run prebuildify`): no network, about a second.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -45,7 +46,7 @@ try {
     const tar = git(["-C", join(work, "src"), "archive", "--format=tar", head, "include", "ggml/include"], { maxBuffer: 64 << 20 });
     const staging = join(work, "headers");
     mkdirSync(staging, { recursive: true });
-    execFileSync("tar", ["-x", "-C", staging], { input: tar });
+    execFileSync("tar", ["-x", "-f", "-", "-C", staging], { input: tar }); // "-f -": stdin, whatever this tar's default device
     writeFileSync(join(staging, "SOURCE_COMMIT"), head + "\n");
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(dirname(outDir), { recursive: true });

@@ -1,10 +1,8 @@
-import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NativeLoadError } from "../internal/errors.js";
+import { loadAddonBinary } from "./addon-binary.js";
 
-/** The shape of build/Release/qwen3_embedding.node (native/addon.cc, addon-model.cc, addon-context.cc). */
+/** The shape of the compiled addon, qwen3_embedding.node (native/addon.cc, addon-model.cc, addon-context.cc). */
 export interface NativeAddon {
     init(libraryPath?: string): NativeLibraryInfo;
     findLoadedLibrary(prefix: string): string;
@@ -123,26 +121,11 @@ export const NATIVE_CONTEXT_INFO_KEYS = keyList<NativeContextInfo>()(
 
 let addon: NativeAddon | undefined;
 
-/** Loads the compiled addon on first use (never on import). */
+/** The package root: src/engine/ or dist/engine/, two folders up. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Loads the compiled addon on first use (never on import): a local build, else the prebuilt binary (addon-binary.ts). */
 export function loadNativeAddon(): NativeAddon {
-    if (addon !== undefined) return addon;
-    const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-    const path = join(root, "build", "Release", "qwen3_embedding.node");
-    try {
-        addon = createRequire(import.meta.url)(path) as NativeAddon;
-        return addon;
-    } catch (error) {
-        const reason = existsSync(path) ? (error as Error).message : `${path} does not exist`;
-        throw new NativeLoadError(
-            [
-                "Could not load the qwen3-embedding native addon.",
-                `Tried: ${path}`,
-                `Failed: ${reason}`,
-                "Possible solutions:",
-                "- Build it: `npm rebuild qwen3-embedding` (or `npm install` in a checkout); it needs git, python3, make and a C++17 compiler, and takes seconds",
-                "- Make sure node_modules was installed on this platform and Node.js version (not copied from another machine)",
-            ].join("\n"),
-            { cause: error },
-        );
-    }
+    addon ??= loadAddonBinary(PACKAGE_ROOT) as NativeAddon;
+    return addon;
 }
