@@ -13,12 +13,12 @@ import { DEFAULT_INSTRUCTION, type TaskName } from "../format/task-instructions.
 import { inspectGguf } from "../models/gguf-inspection.js";
 import { classifyModel } from "../models/model-kind.js";
 import { resolveModelPath } from "../models/model-location.js";
-import { listModels } from "../models/model-registry.js";
 import { createReranker } from "../facade/reranker.js";
 import { serveCommand } from "./serve-command.js";
 import { indexCommand } from "./index-command.js";
 import { searchCommand } from "./search-command.js";
 import { pullCommand } from "./pull-command.js";
+import { modelsCommand } from "./models-command.js";
 
 const COMMANDS: Record<string, Command> = {
     // Commands of other layers live in files of their own beside this one and are listed here.
@@ -143,14 +143,7 @@ const COMMANDS: Record<string, Command> = {
     serve: serveCommand,
     index: indexCommand,
     search: searchCommand,
-    models: {
-        summary: "List the models the registry knows",
-        usage: "qwen3-embedding models",
-        options: {},
-        async run() {
-            for (const model of listModels()) writeLine(model);
-        },
-    },
+    models: modelsCommand,
 };
 
 function version(): string {

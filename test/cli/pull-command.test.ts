@@ -1,14 +1,14 @@
 /**
- * `pull` from the command line, against hosts on loopback (test/support/fake-hub.ts). Every run gets its
+ * `pull` and `models` from the command line, against hosts on loopback (test/support/fake-hub.ts). Every run gets its
  * own models directory and an empty Hugging Face cache through the environment: nothing touches the user's caches.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/run-cli.js";
 import { closedPortUrl, startFakeHub, startSilentServer, type FakeHub } from "../support/fake-hub.js";
-import { qwen3HeaderBytes } from "../models/qwen3-header-file.js";
+import { qwen3HeaderBytes, writeQwen3HeaderFile } from "../models/qwen3-header-file.js";
 
 let dir: string;
 let hub: FakeHub;
@@ -99,3 +99,45 @@ describe("pull", () => {
         expect(result.stderr).toBe(stderr);
     });
 });
+
+describe("models", () => {
+    it("prints a table with what is here and where, and JSONL with --json", async () => {
+        const { modelsDir, hfCache, env } = sandbox(hub.url);
+        await mkdir(modelsDir, { recursive: true });
+        const downloaded = writeQwen3HeaderFile(join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf"), "embedding-last", { hiddenSize: 1024, layers: 28 });
+        await writeFile(join(modelsDir, "Qwen3-Embedding-4B-Q8_0.gguf.part"), Buffer.alloc(1_500_000));
+        const snapshot = join(hfCache, "models--ggml-org--Qwen3-Reranker-0.6B-Q8_0-GGUF", "snapshots", "r1");
+        await mkdir(snapshot, { recursive: true });
+        const cached = writeQwen3HeaderFile(join(snapshot, "qwen3-reranker-0.6b-q8_0.gguf"), "reranker-rank", { hiddenSize: 1024, layers: 28 });
+
+        const table = await runCli(["models"], { env });
+        expect(table.code, table.stderr).toBe(0);
+        const lines = table.stdout.split("\n");
+        expect(lines[0]).toMatch(/^MODEL +KIND +DIM +QUANT +LOCAL +PATH$/);
+        const row = (start: RegExp) => lines.find((line) => start.test(line));
+        expect(row(/^qwen3-embedding-0\.6b /)).toMatch(new RegExp(`^qwen3-embedding-0\\.6b +embedding +1024 +Q8_0 \\* +downloaded, 0\\.0 MB +${escape(downloaded)}$`));
+        expect(lines[lines.indexOf(row(/^qwen3-embedding-0\.6b /)!) + 1]).toMatch(/^ +F16 +-$/);
+        expect(row(/^ +Q8_0 \* +partial/)).toMatch(new RegExp(`partial, 1\\.5 MB +${escape(join(modelsDir, "Qwen3-Embedding-4B-Q8_0.gguf.part"))}$`));
+        expect(row(/^qwen3-reranker-0\.6b /)).toMatch(new RegExp(`^qwen3-reranker-0\\.6b +reranker +- +Q8_0 \\* +HF cache, 0\\.0 MB +${escape(cached)}$`));
+        expect(table.stdout).toContain(`Models directory:   ${modelsDir} (--models-dir, QWEN3_EMBEDDING_MODELS_DIR)\n`);
+        expect(table.stdout).toContain(`Hugging Face cache: ${hfCache} (HF_HUB_CACHE, HF_HOME), used where it is\n`);
+        expect(table.stdout).not.toContain("UNVERIFIED");
+
+        const json = (await runCli(["models", "--json"], { env })).stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(json.map((entry) => entry["id"])).toEqual([
+            "qwen3-embedding-0.6b", "qwen3-embedding-4b", "qwen3-embedding-8b", "qwen3-reranker-0.6b", "qwen3-reranker-4b", "qwen3-reranker-8b",
+        ]);
+        expect(json[0]!["local"]).toEqual({ Q8_0: { place: "models-dir", path: downloaded, bytes: expect.any(Number) } });
+        expect(json[1]!["local"]).toEqual({ Q8_0: { place: "partial", path: join(modelsDir, "Qwen3-Embedding-4B-Q8_0.gguf.part"), bytes: 1_500_000 } });
+        expect(json[3]!["local"]).toEqual({ Q8_0: { place: "hf-cache", path: cached, bytes: expect.any(Number) } });
+        expect(json[5]!["local"]).toEqual({});
+
+        const elsewhere = await runCli(["models", "--models-dir", join(dir, "empty")], { env });
+        expect(elsewhere.stdout).toContain(`Models directory:   ${join(dir, "empty")} (`);
+        expect(elsewhere.stdout).not.toContain("downloaded,");
+    });
+});
+
+function escape(text: string): string {
+    return text.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+}
