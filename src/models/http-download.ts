@@ -2,7 +2,8 @@
  * HTTP for `pull`, on undici (the library behind Node's own fetch) with two time limits that Node's global fetch does
  * not expose: a connect timeout (name resolution, TCP and TLS) and a stall timeout (the longest wait for the answer's
  * headers, then between two pieces of its body). Nothing is retried: a failure is reported at once, and the next
- * `pull` resumes what was written.
+ * `pull` resumes what was written. Not node-llama-cpp's downloader, which cannot be bounded: README, "Why not
+ * node-llama-cpp's downloader", has what was tried.
  */
 import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
