@@ -1,24 +1,22 @@
 /**
- * `npm run demo`: embeds a query and three documents and reranks them, with a real model when one is in models/
- * (Qwen3-Embedding*.gguf / Qwen3-Reranker*.gguf, any case), else with the synthetic fixtures (generated on first
- * use; their weights are random, so the numbers show the pipeline working, not meaning).
+ * `npm run demo`: embeds a query and three documents and reranks them, with the real 0.6B models when they are pulled
+ * (`qwen3-embedding pull qwen3-embedding-0.6b`, `... qwen3-reranker-0.6b`: the models directory or the Hugging Face
+ * cache), else with the synthetic fixtures (generated on first use; their weights are random, so the numbers show the
+ * pipeline working, not meaning).
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import { createEmbedder, createReranker } from "../src/index.js";
-import { REPO_ROOT, ensureFixtureModel } from "../test/fixtures/qwen3-fixture.js";
+import { createEmbedder, createReranker, resolveModelPath } from "../src/index.js";
+import { ensureFixtureModel } from "../test/fixtures/qwen3-fixture.js";
 
 const query = "What is the capital of China?";
 const documents = ["The capital of China is Beijing.", "Gravity is a force that attracts two bodies towards each other.", "北京是中华人民共和国的首都。"];
 
-function findModel(prefix: string): string | undefined {
-    const dir = join(REPO_ROOT, "models");
-    const file = readdirSync(dir).find((name) => name.toLowerCase().startsWith(prefix) && name.endsWith(".gguf"));
-    return file === undefined ? undefined : join(dir, file);
+/** The pulled file of a registry model, or undefined when it is not on this machine. */
+async function pulled(id: string): Promise<string | undefined> {
+    return resolveModelPath(id).catch(() => undefined);
 }
 
-const embeddingModel = findModel("qwen3-embedding") ?? (await ensureFixtureModel({ kind: "embedding", size: "tiny" }));
-const rerankerModel = findModel("qwen3-reranker") ?? (await ensureFixtureModel({ kind: "reranker-rank", size: "tiny" }));
+const embeddingModel = (await pulled("qwen3-embedding-0.6b")) ?? (await ensureFixtureModel({ kind: "embedding", size: "tiny" }));
+const rerankerModel = (await pulled("qwen3-reranker-0.6b")) ?? (await ensureFixtureModel({ kind: "reranker-rank", size: "tiny" }));
 console.log(`embedding model: ${embeddingModel}\nreranker model:  ${rerankerModel}\n`);
 
 const embedder = await createEmbedder({ model: embeddingModel });

@@ -16,7 +16,7 @@ export { cosineSimilarity } from "./format/vector-math.js";
 
 // Models: registry, download, inspection.
 export { listModels, findModel, resolveModelSource, type RegistryModel } from "./models/model-registry.js";
-export { pullModel, type PullModelOptions, type PulledModel, type DownloadProgress } from "./models/model-download.js";
+export { pullModel, type PullModelOptions, type PulledModel, type DownloadProgress, type DownloadStart } from "./models/model-download.js";
 export { resolveModelPath } from "./models/model-location.js";
 export { inspectGguf, type GgufInspection, type PoolingType } from "./models/gguf-inspection.js";
 export type { ModelKind, ModelFlavour, ModelClassification } from "./models/model-kind.js";

@@ -12,13 +12,13 @@ import type { OutputType } from "../format/output-types.js";
 import { DEFAULT_INSTRUCTION, type TaskName } from "../format/task-instructions.js";
 import { inspectGguf } from "../models/gguf-inspection.js";
 import { classifyModel } from "../models/model-kind.js";
-import { formatProgress, pullModel } from "../models/model-download.js";
 import { resolveModelPath } from "../models/model-location.js";
-import { listModels } from "../models/model-registry.js";
 import { createReranker } from "../facade/reranker.js";
 import { serveCommand } from "./serve-command.js";
 import { indexCommand } from "./index-command.js";
 import { searchCommand } from "./search-command.js";
+import { pullCommand } from "./pull-command.js";
+import { modelsCommand } from "./models-command.js";
 
 const COMMANDS: Record<string, Command> = {
     // Commands of other layers live in files of their own beside this one and are listed here.
@@ -137,34 +137,13 @@ const COMMANDS: Record<string, Command> = {
             });
         },
     },
-    pull: {
-        summary: "Download a model from the registry (resumable, progress on stderr)",
-        usage: "qwen3-embedding pull <id> [--quant Q8_0]   (ids: see `qwen3-embedding models`)",
-        options: { quant: { type: "string" } },
-        positionals: true,
-        async run(values, positionals) {
-            if (positionals.length !== 1) throw new UsageError("pull takes exactly one model id");
-            const result = await pullModel(positionals[0]!, {
-                ...(values["quant"] !== undefined ? { quant: values["quant"] as string } : {}),
-                onProgress: (progress) => process.stderr.write(`\r${formatProgress(progress)}`),
-            });
-            process.stderr.write("\n");
-            writeLine({ path: result.path, bytes: result.bytes });
-        },
-    },
+    pull: pullCommand,
     verify: verifyCommand,
     eval: evalCommand,
     serve: serveCommand,
     index: indexCommand,
     search: searchCommand,
-    models: {
-        summary: "List the models the registry knows",
-        usage: "qwen3-embedding models",
-        options: {},
-        async run() {
-            for (const model of listModels()) writeLine(model);
-        },
-    },
+    models: modelsCommand,
 };
 
 function version(): string {

@@ -1,32 +1,69 @@
 /**
- * `pull`: downloads a registry model into the models directory with node-llama-cpp's resumable downloader, then checks
- * that the file is the kind of model the registry says it is. The only code in the package that touches the network.
+ * `pull`: downloads a registry model into the models directory (http-download.ts: resumable, with a connect and a
+ * stall timeout), unless the file is already there or in the Hugging Face hub cache, then checks that the file is the
+ * kind of model the registry says it is. The only code of the model registry that touches the network.
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { AbortedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../internal/errors.js";
-import { checkAbortSignal, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
+import { checkAbortSignal, checkInteger, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 import { inspectGguf, type GgufInspection } from "./gguf-inspection.js";
+import { HttpSession, HttpStatusError, NetworkError, type HttpTimeouts, type TransferProgress } from "./http-download.js";
+import { huggingFaceEndpoint, huggingFaceFileUrl, huggingFaceModelInfoUrl, huggingFaceToken, quantFileInListing } from "./huggingface-access.js";
 import { classifyModel, type ModelKind } from "./model-kind.js";
-import { PARTIAL_DOWNLOAD_SUFFIX, locatePulledModel, pullCommand, type PulledModelLocation } from "./model-location.js";
+import { PARTIAL_DOWNLOAD_SUFFIX, findLocalModel, locatePulledModel, pullCommand, type PulledModelLocation } from "./model-location.js";
 
 /** Progress of a download, as passed to PullModelOptions.onProgress. */
 export interface DownloadProgress {
     downloadedBytes: number;
     /** 0 while the size is not known yet. */
     totalBytes: number;
-    /** Recent average speed; 0 when unknown. */
+    /** Average speed of this transfer; 0 when unknown. */
     bytesPerSecond: number;
     /** Estimated time left, undefined when unknown. */
     secondsLeft: number | undefined;
 }
 
+/** What a download is about to fetch, as passed to PullModelOptions.onDownloadStart before the first request. */
+export interface DownloadStart {
+    /** The URL asked for (HF_ENDPOINT's host when set). */
+    url: string;
+    /** Where the file will be once complete. */
+    path: string;
+    /** Bytes an interrupted download left, which this one continues from; 0 for a fresh download. */
+    resumeFromBytes: number;
+}
+
+/** Environment variable: the default connect timeout of `pull`, in milliseconds. */
+export const CONNECT_TIMEOUT_ENV = "QWEN3_EMBEDDING_CONNECT_TIMEOUT";
+/** Environment variable: the default stall timeout of `pull`, in milliseconds. */
+export const STALL_TIMEOUT_ENV = "QWEN3_EMBEDDING_STALL_TIMEOUT";
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** The largest timeout accepted, in milliseconds (an hour). */
+export const MAX_TIMEOUT_MS = 3_600_000;
+
 export interface PullModelOptions {
     /** Quantization, such as "Q8_0" or "F16" (case-insensitive). Default: the model's default in the manifest. May also be given as "<id>:<quant>". */
     quant?: string;
-    /** Directory to store the file in. Default: `QWEN3_EMBEDDING_MODELS_DIR`, else the package's `models/` directory. */
+    /**
+     * Directory to store the file in. Default: `QWEN3_EMBEDDING_MODELS_DIR`, else the per-user cache folder
+     * (`~/.cache/qwen3-embedding` on Linux; see defaultModelsDirectory).
+     */
     modelsDir?: string;
-    /** Called as bytes arrive (often several times a second). */
+    /**
+     * Longest wait, in milliseconds, to resolve the host and connect to it (TCP and TLS). Default 10000, or
+     * `QWEN3_EMBEDDING_CONNECT_TIMEOUT`. A host that cannot be resolved or refuses the connection fails at once.
+     */
+    connectTimeoutMs?: number;
+    /**
+     * Longest wait, in milliseconds, for the server's answer once connected, and then between two pieces of the file:
+     * a stalled download fails after it (the partial file is kept). Default 30000, or `QWEN3_EMBEDDING_STALL_TIMEOUT`.
+     */
+    stallTimeoutMs?: number;
+    /** Called once before the first request of a download (not when the file is already here), with its URL and destination. */
+    onDownloadStart?: (start: DownloadStart) => void;
+    /** Called as bytes arrive (at most four times a second). */
     onProgress?: (progress: DownloadProgress) => void;
     /** Aborts the download; the partial file is kept and the next pull resumes it. */
     signal?: AbortSignal;
@@ -42,13 +79,17 @@ export interface PulledModel {
     quant: string;
     /** False when the file was already complete and nothing was downloaded. */
     downloaded: boolean;
+    /** "models-dir": the file is in the models directory; "hf-cache": it was found in the Hugging Face hub cache and is used there. */
+    place: "models-dir" | "hf-cache";
 }
 
-const PULL_OPTIONS = ["quant", "modelsDir", "onProgress", "signal"] as const;
+const PULL_OPTIONS = ["quant", "modelsDir", "connectTimeoutMs", "stallTimeoutMs", "onDownloadStart", "onProgress", "signal"] as const;
 
 /**
  * Downloads a registry model (`qwen3-embedding-0.6b`, optionally `:QUANT`) into the models directory and returns its path.
- * Interrupted downloads resume. A file already complete is not downloaded again and needs no network.
+ * A file already complete there, or already in the Hugging Face hub cache (`HF_HUB_CACHE`, else `HF_HOME/hub`, else
+ * `~/.cache/huggingface/hub`), is not downloaded again and needs no network. Interrupted downloads resume. Nothing is
+ * retried: a host that cannot be resolved or reached fails at once, a silent one after the connect or stall timeout.
  * Hugging Face access honours `HF_TOKEN` (gated or private repositories) and `HF_ENDPOINT` (a mirror).
  * After the download the file's header is checked; a file of the wrong kind is kept, and an UnsupportedModelError says why.
  */
@@ -57,20 +98,31 @@ export async function pullModel(id: string, options?: PullModelOptions): Promise
     const opts = checkOptionsObject<PullModelOptions>("pullModel options", options, [...PULL_OPTIONS]);
     if (opts.quant !== undefined) checkString("quant", opts.quant, { allowEmpty: false });
     if (opts.modelsDir !== undefined) checkString("modelsDir", opts.modelsDir, { allowEmpty: false });
-    if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
-        throw new InvalidOptionError(`Expected a function for onProgress but received ${describeValue(opts.onProgress)}`);
-    }
+    const timeouts: HttpTimeouts = {
+        connectTimeoutMs: timeoutOption("connectTimeoutMs", opts.connectTimeoutMs, CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT_MS),
+        stallTimeoutMs: timeoutOption("stallTimeoutMs", opts.stallTimeoutMs, STALL_TIMEOUT_ENV, DEFAULT_STALL_TIMEOUT_MS),
+    };
+    checkCallback("onDownloadStart", opts.onDownloadStart);
+    checkCallback("onProgress", opts.onProgress);
     const signal = checkAbortSignal("signal", opts.signal);
     const location = locatePulledModel(id, { ...(opts.quant !== undefined ? { quant: opts.quant } : {}), modelsDir: opts.modelsDir });
     if (signal?.aborted) throw abortedError(location);
 
-    // ipull renames the partial file to the final name only once complete: a final file without a partial one is whole.
-    const complete = existsSync(location.path) && !existsSync(location.path + PARTIAL_DOWNLOAD_SUFFIX);
-    if (!complete) await download(location, opts.onProgress, signal);
+    const found = await findLocalModel(location);
+    const present = found !== undefined && found.place !== "partial" ? found : undefined;
+    if (present === undefined) await download(location, { ...opts, timeouts, signal });
 
-    const inspection = await inspectPulledFile(location, complete);
-    checkPulledModel(location, inspection);
-    return { path: location.path, bytes: inspection.fileSizeBytes, id: location.source.id, quant: location.source.quant, downloaded: !complete };
+    const path = present?.path ?? location.path;
+    const inspection = await inspectPulledFile(location, path, present !== undefined);
+    checkPulledModel(location, path, inspection);
+    return {
+        path,
+        bytes: inspection.fileSizeBytes,
+        id: location.source.id,
+        quant: location.source.quant,
+        downloaded: present === undefined,
+        place: present?.place === "hf-cache" ? "hf-cache" : "models-dir",
+    };
 }
 
 /**
@@ -98,70 +150,92 @@ function formatDuration(seconds: number): string {
     return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-interface DownloaderProgressStatus {
-    totalSize: number;
-    downloadedSize: number;
-    estimatedTimeLeft: number;
-    averageSpeed: number;
+/** A timeout option: the option when given, else its environment variable, else the default; an integer of milliseconds. */
+function timeoutOption(name: string, value: number | undefined, environmentVariable: string, fallback: number): number {
+    if (value !== undefined) return checkInteger(name, value, 1, MAX_TIMEOUT_MS);
+    const raw = process.env[environmentVariable]?.trim();
+    if (raw === undefined || raw === "") return fallback;
+    return checkInteger(environmentVariable, /^\d+$/.test(raw) ? Number(raw) : raw, 1, MAX_TIMEOUT_MS);
+}
+
+function checkCallback(name: string, value: unknown): void {
+    if (value !== undefined && typeof value !== "function") {
+        throw new InvalidOptionError(`Expected a function for ${name} but received ${describeValue(value)}`, { option: name });
+    }
 }
 
 async function download(
     location: PulledModelLocation,
-    onProgress: ((progress: DownloadProgress) => void) | undefined,
-    signal: AbortSignal | undefined,
+    options: Pick<PullModelOptions, "onDownloadStart" | "onProgress"> & { timeouts: HttpTimeouts; signal: AbortSignal | undefined },
 ): Promise<void> {
     const { source, modelsDir } = location;
+    const { signal, onDownloadStart, onProgress } = options;
+    const endpoint = huggingFaceEndpoint();
+    const token = huggingFaceToken();
+    let url = huggingFaceFileUrl(source.repo, source.file, endpoint);
     await mkdir(modelsDir, { recursive: true });
-    // node-llama-cpp is only loaded here, when a download is really wanted.
-    const { createModelDownloader } = await import("node-llama-cpp");
-    const fetchFile = async (modelUri: string): Promise<void> => {
-        const downloader = await createModelDownloader({
-            modelUri,
-            dirPath: modelsDir,
-            fileName: source.file,
-            skipExisting: true,
-            deleteTempFileOnCancel: false,
-            ...(onProgress !== undefined ? { onProgress: (status: DownloaderProgressStatus) => onProgress(toDownloadProgress(status)) } : {}),
+    const session = new HttpSession(options.timeouts, token === undefined ? {} : { authorization: `Bearer ${token}` });
+    const fetchFile = (fileUrl: string): Promise<void> =>
+        session.downloadFile(fileUrl, location.path, {
+            partialSuffix: PARTIAL_DOWNLOAD_SUFFIX,
+            signal,
+            onStart: ({ resumeFromBytes }) => onDownloadStart?.({ url: fileUrl, path: location.path, resumeFromBytes }),
+            onProgress: onProgress === undefined ? undefined : (progress) => onProgress(toDownloadProgress(progress)),
         });
-        await downloader.download(signal !== undefined ? { signal } : {});
-        // On abort, node-llama-cpp cancels the transfer and may return normally: the file is then still partial.
-        if (signal?.aborted) throw signal.reason;
-    };
-
     try {
         try {
-            // `hf:<repo>/<file>` resolves to https://huggingface.co/<repo>/resolve/main/<file> (or HF_ENDPOINT's host).
-            await fetchFile(`hf:${source.repo}/${source.file}`);
+            await fetchFile(url);
         } catch (error) {
             if (signal?.aborted || !isNotFound(error)) throw error;
             // The repository renamed the file: ask it which file holds this quantization, and still save it under our name.
-            await fetchFile(`hf:${source.repo}:${source.quant}`);
+            const listed = quantFileInListing(await session.getJson(huggingFaceModelInfoUrl(source.repo, endpoint), signal), source.quant);
+            if (listed === undefined) throw error;
+            url = huggingFaceFileUrl(source.repo, listed, endpoint);
+            await fetchFile(url);
         }
     } catch (error) {
         if (signal?.aborted) throw abortedError(location);
-        const reason = error instanceof Error ? error.message : String(error);
-        const hint = isNotFound(error)
-            ? `; the repository has no such file, so the registry entry is out of date: download a ${source.quant} GGUF of ${location.model.name} by hand and pass its path`
-            : `; run \`${pullCommand(location)}\` again to resume, set HF_TOKEN if the repository needs a login, or HF_ENDPOINT to use a mirror`;
-        throw new ModelFileError(`Downloading ${source.id} (${source.quant}) from ${source.url} failed: ${reason}${hint}`, { cause: error });
+        throw new ModelFileError(`Downloading ${source.id} (${source.quant}) from ${url} failed: ${describeFailure(error)}${failureHint(location, error)}`, { cause: error });
+    } finally {
+        await session.close();
     }
 }
 
-function toDownloadProgress(status: DownloaderProgressStatus): DownloadProgress {
-    const millisecondsLeft = status.estimatedTimeLeft;
+function describeFailure(error: unknown): string {
+    if (error instanceof HttpStatusError) return `HTTP ${error.status}`;
+    return error instanceof Error ? error.message : String(error);
+}
+
+/** What to do about a failed download, after the reason. */
+function failureHint(location: PulledModelLocation, error: unknown): string {
+    const again = `run \`${pullCommand(location)}\` again`;
+    if (isNotFound(error)) {
+        return `; the repository has no such file, so the registry entry is out of date: download a ${location.source.quant} GGUF of ${location.model.name} by hand and pass its path`;
+    }
+    if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403)) {
+        return `; the repository needs a login: set HF_TOKEN to a Hugging Face access token and ${again}`;
+    }
+    if (error instanceof NetworkError && error.kind === "unreachable") {
+        return `; check the network connection (or set HF_ENDPOINT to a mirror you can reach), then ${again}`;
+    }
+    if (error instanceof NetworkError && error.kind === "timeout") {
+        return `; ${again} to resume, or raise the timeouts for a slow network (${CONNECT_TIMEOUT_ENV}, ${STALL_TIMEOUT_ENV}, in ms)`;
+    }
+    return `; ${again} to resume, set HF_TOKEN if the repository needs a login, or HF_ENDPOINT to use a mirror`;
+}
+
+function toDownloadProgress(progress: TransferProgress): DownloadProgress {
+    const { downloadedBytes, totalBytes, bytesPerSecond } = progress;
     return {
-        downloadedBytes: status.downloadedSize,
-        totalBytes: status.totalSize,
-        bytesPerSecond: Number.isFinite(status.averageSpeed) ? status.averageSpeed : 0,
-        secondsLeft: Number.isFinite(millisecondsLeft) && millisecondsLeft > 0 ? millisecondsLeft / 1000 : undefined,
+        downloadedBytes,
+        totalBytes,
+        bytesPerSecond,
+        secondsLeft: totalBytes > 0 && bytesPerSecond > 0 ? Math.max(0, totalBytes - downloadedBytes) / bytesPerSecond : undefined,
     };
 }
 
 function isNotFound(error: unknown): boolean {
-    if (error === null || typeof error !== "object") return false;
-    if ((error as { statusCode?: unknown }).statusCode === 404) return true;
-    const message = (error as { message?: unknown }).message;
-    return typeof message === "string" && (/\b(status code|status):? 404\b/i.test(message) || /Cannot get quantization/.test(message));
+    return error instanceof HttpStatusError && error.status === 404;
 }
 
 function abortedError(location: PulledModelLocation): AbortedError {
@@ -173,26 +247,26 @@ function abortedError(location: PulledModelLocation): AbortedError {
     );
 }
 
-async function inspectPulledFile(location: PulledModelLocation, alreadyPresent: boolean): Promise<GgufInspection> {
+async function inspectPulledFile(location: PulledModelLocation, path: string, alreadyPresent: boolean): Promise<GgufInspection> {
     try {
-        return await inspectGguf(location.path);
+        return await inspectGguf(path);
     } catch (error) {
         if (!(error instanceof ModelFileError)) throw error;
         throw new ModelFileError(
             `${alreadyPresent ? "The existing file" : "The downloaded file"} is not a usable GGUF: ${error.message}. ` +
-            `Delete ${location.path} and run \`${pullCommand(location)}\``,
+            `Delete ${path} and run \`${pullCommand(location)}\``,
             { cause: error },
         );
     }
 }
 
 /** Refuses (keeping the file) a GGUF whose kind or shape is not the registry model's. */
-function checkPulledModel(location: PulledModelLocation, inspection: GgufInspection): void {
-    const { model, path, source } = location;
+function checkPulledModel(location: PulledModelLocation, path: string, inspection: GgufInspection): void {
+    const { model, source } = location;
     const refuse = (reason: string): never => {
         throw new UnsupportedModelError(
             `${path} is not a usable ${model.name} ${model.kind} model: ${reason}. The file was kept; ` +
-            `it came from ${source.url}: delete it, or pull another quantization (${model.id}:<quant>)`,
+            `it came from ${path === location.path ? source.url : "the Hugging Face cache"}: delete it, or pull another quantization (${model.id}:<quant>)`,
         );
     };
     let kind: ModelKind | undefined;

@@ -4,6 +4,7 @@
  */
 import { InvalidOptionError } from "../internal/errors.js";
 import { checkString } from "../internal/validation.js";
+import { huggingFaceFileUrl } from "./huggingface-access.js";
 import type { RegistryModel } from "./registry-model.js";
 
 /** Where one quantization of a model is downloaded from. */
@@ -63,11 +64,6 @@ export function modelSource(model: RegistryModel, quant: string | undefined): Mo
         );
     }
     return { id: model.id, quant: key, repo: source.repo, file: source.file, url: huggingFaceFileUrl(source.repo, source.file) };
-}
-
-export function huggingFaceFileUrl(repo: string, file: string): string {
-    const encodedPath = (text: string): string => text.split("/").map(encodeURIComponent).join("/");
-    return `https://huggingface.co/${encodedPath(repo)}/resolve/main/${encodedPath(file)}`;
 }
 
 /** The quantizations of a model, default marked: "Q8_0 (default), F16". */

@@ -1,7 +1,11 @@
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { InvalidOptionError } from "../internal/errors.js";
+import { userDataDirectory } from "../internal/user-directories.js";
 import { describeValue } from "../internal/validation.js";
+
+/** The platform's per-user data folder (see internal/user-directories.ts), where the embedded database lives by default. */
+export { userDataDirectory };
 
 /** Environment variable naming the default database: a directory or a postgres:// URL. */
 export const DATABASE_ENV = "QWEN3_EMBEDDING_DATABASE";
@@ -11,23 +15,6 @@ export type DatabaseLocation =
     | { kind: "directory"; path: string }
     | { kind: "memory" }
     | { kind: "postgres"; url: string };
-
-/**
- * The platform's per-user data folder for this package, where the embedded database lives by default:
- * `$XDG_DATA_HOME/qwen3-embedding` (else `~/.local/share/qwen3-embedding`) on Linux and other Unixes,
- * `~/Library/Application Support/qwen3-embedding` on macOS, `%LOCALAPPDATA%\qwen3-embedding` on Windows.
- */
-export function userDataDirectory(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-    if (platform === "win32") {
-        const base = env["LOCALAPPDATA"] ?? join(env["USERPROFILE"] ?? homedir(), "AppData", "Local");
-        return join(base, "qwen3-embedding");
-    }
-    if (platform === "darwin") return join(homedir(), "Library", "Application Support", "qwen3-embedding");
-    const xdg = env["XDG_DATA_HOME"];
-    // The XDG spec says relative paths in XDG_DATA_HOME are invalid and must be ignored.
-    const base = xdg !== undefined && xdg !== "" && isAbsolute(xdg) ? xdg : join(homedir(), ".local", "share");
-    return join(base, "qwen3-embedding");
-}
 
 /** The database used when none is named: `QWEN3_EMBEDDING_DATABASE`, else `<user data folder>/store`. */
 export function defaultDatabase(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {

@@ -1,82 +1,70 @@
 /**
- * pullModel without a network: node-llama-cpp's downloader is replaced by a fake that writes header-only GGUFs, and
- * fetch by a stub that fails the test if anything reaches for the network.
+ * pullModel against hosts on loopback (test/support/fake-hub.ts): a fake Hugging Face hub that HF_ENDPOINT points at,
+ * a closed port and a server that never answers. Every test runs with its own models directory, an empty Hugging Face
+ * cache and no token, so nothing here reads or writes the user's real caches.
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { AbortedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../../src/internal/errors.js";
-import { formatProgress, pullModel, type DownloadProgress } from "../../src/models/model-download.js";
-import { MODELS_DIR_ENV } from "../../src/models/model-location.js";
-import { writeQwen3HeaderFile, type HeaderFlavour } from "./qwen3-header-file.js";
-
-interface FakeDownloaderOptions {
-    modelUri: string;
-    dirPath: string;
-    fileName: string;
-    skipExisting: boolean;
-    deleteTempFileOnCancel: boolean;
-    onProgress?: (status: { totalSize: number; downloadedSize: number; estimatedTimeLeft: number; averageSpeed: number }) => void;
-}
-
-const fake = vi.hoisted(() => ({
-    imported: false,
-    calls: [] as FakeDownloaderOptions[],
-    /** What the fake does for one URI: write a file, fail, or wait for the abort signal. */
-    behave: (_options: FakeDownloaderOptions, _signal: AbortSignal | undefined): Promise<void> => Promise.resolve(),
-}));
-
-vi.mock("node-llama-cpp", () => {
-    fake.imported = true;
-    return {
-        createModelDownloader: async (options: FakeDownloaderOptions) => {
-            fake.calls.push(options);
-            return {
-                download: async ({ signal }: { signal?: AbortSignal } = {}) => {
-                    await fake.behave(options, signal);
-                    return join(options.dirPath, options.fileName);
-                },
-            };
-        },
-    };
-});
-
-const fetchStub = vi.fn(() => {
-    throw new Error("no network access expected");
-});
+import { CONNECT_TIMEOUT_ENV, STALL_TIMEOUT_ENV, formatProgress, pullModel, type DownloadProgress, type DownloadStart } from "../../src/models/model-download.js";
+import { MODELS_DIR_ENV, locatePulledModel } from "../../src/models/model-location.js";
+import { closedPortUrl, startFakeHub, startSilentServer, type FakeHub } from "../support/fake-hub.js";
+import { qwen3HeaderBytes, writeQwen3HeaderFile, type HeaderFlavour, type HeaderShape } from "./qwen3-header-file.js";
 
 let dir: string;
 let modelsDir: string;
+let hfCache: string;
+let hub: FakeHub;
 let counter = 0;
 
 beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "qwen3-pull-"));
-    vi.stubGlobal("fetch", fetchStub);
+    hub = await startFakeHub();
 });
 
 afterAll(async () => {
-    vi.unstubAllGlobals();
+    await hub.close();
     await rm(dir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
-    modelsDir = join(dir, `models-${counter++}`);
-    fake.calls = [];
-    fake.behave = () => Promise.reject(new Error("the fake downloader was not set up for this test"));
+    modelsDir = join(dir, `models-${counter}`);
+    hfCache = join(dir, `hf-hub-${counter++}`);
+    hub.requests.length = 0;
+    hub.files.clear();
+    hub.handle = undefined;
+    hub.ranges = true;
+    vi.stubEnv("HF_ENDPOINT", hub.url);
+    vi.stubEnv("HF_HUB_CACHE", hfCache);
+    vi.stubEnv("HF_HOME", join(dir, "hf-home"));
+    vi.stubEnv("HF_TOKEN", "");
+    vi.stubEnv("HF_TOKEN_PATH", join(dir, "no-token"));
+    vi.stubEnv(MODELS_DIR_ENV, join(dir, "unused-default"));
+    vi.stubEnv(CONNECT_TIMEOUT_ENV, "");
+    vi.stubEnv(STALL_TIMEOUT_ENV, "");
 });
 
 afterEach(() => {
     vi.unstubAllEnvs();
-    expect(fetchStub).not.toHaveBeenCalled();
 });
 
-function writes(flavour: HeaderFlavour, shape: { hiddenSize: number; layers: number; name?: string }) {
-    return (options: FakeDownloaderOptions): Promise<void> => {
-        options.onProgress?.({ totalSize: 2_000_000, downloadedSize: 1_000_000, estimatedTimeLeft: 4000, averageSpeed: 250_000 });
-        writeQwen3HeaderFile(join(options.dirPath, options.fileName), flavour, shape);
-        return Promise.resolve();
+/** Puts a header-only GGUF on the fake hub where the registry says the model's file is; returns its bytes. */
+function serveModel(reference: string, flavour: HeaderFlavour, shape: HeaderShape): Buffer {
+    const { source } = locatePulledModel(reference, { modelsDir });
+    const bytes = qwen3HeaderBytes(flavour, shape);
+    hub.files.set(`${source.repo}/${source.file}`, bytes);
+    return bytes;
+}
+
+/** Makes the fake hub answer every request with the first `count` bytes of `bytes` (announcing all of them), then nothing. */
+function stallAfterFirstBytes(bytes: Buffer, count: number): void {
+    hub.handle = (_request, response) => {
+        response.writeHead(200, { "content-length": String(bytes.length) });
+        response.write(bytes.subarray(0, count));
+        return true;
     };
 }
 
@@ -87,20 +75,32 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
     );
 }
 
+const EMBEDDING_06B = { hiddenSize: 1024, layers: 28 };
+const PULL_06B = `${MODELS_DIR_ENV}=%DIR% npx qwen3-embedding pull qwen3-embedding-0.6b --quant Q8_0`;
+const pullCommandFor = (directory: string): string => PULL_06B.replace("%DIR%", directory);
+
 describe("argument checks (before any download)", () => {
     it.each([
         ["an empty id", () => pullModel(""), 'Expected a non-empty string for model id but received the string ""'],
         ["a non-string id", () => pullModel(7 as unknown as string), "Expected a non-empty string for model id but received number 7"],
         ["an unknown option", () => pullModel("qwen3-embedding-0.6b", { quantization: "F16" } as never),
-            'Unknown option "quantization" in pullModel options; the known options are quant, modelsDir, onProgress, signal'],
+            'Unknown option "quantization" in pullModel options; the known options are quant, modelsDir, connectTimeoutMs, stallTimeoutMs, onDownloadStart, onProgress, signal'],
         ["options that are not an object", () => pullModel("qwen3-embedding-0.6b", "F16" as never),
             'Expected an options object for pullModel options but received the string "F16"'],
         ["an empty quant", () => pullModel("qwen3-embedding-0.6b", { quant: "" }), 'Expected a non-empty string for quant but received the string ""'],
         ["a non-function onProgress", () => pullModel("qwen3-embedding-0.6b", { onProgress: "bar" as never }),
             'Expected a function for onProgress but received the string "bar"'],
+        ["a non-function onDownloadStart", () => pullModel("qwen3-embedding-0.6b", { onDownloadStart: 1 as never }),
+            "Expected a function for onDownloadStart but received number 1"],
         ["a non-signal", () => pullModel("qwen3-embedding-0.6b", { signal: {} as never }), "Expected an AbortSignal for signal but received an object"],
         ["an empty models directory", () => pullModel("qwen3-embedding-0.6b", { modelsDir: "" }),
             'Expected a non-empty string for modelsDir but received the string ""'],
+        ["a zero connect timeout", () => pullModel("qwen3-embedding-0.6b", { connectTimeoutMs: 0 }),
+            "Expected an integer between 1 and 3600000 for connectTimeoutMs but received number 0"],
+        ["a fractional stall timeout", () => pullModel("qwen3-embedding-0.6b", { stallTimeoutMs: 1.5 }),
+            "Expected an integer between 1 and 3600000 for stallTimeoutMs but received number 1.5"],
+        ["a stall timeout given as a string", () => pullModel("qwen3-embedding-0.6b", { stallTimeoutMs: "30s" as never }),
+            'Expected an integer between 1 and 3600000 for stallTimeoutMs but received the string "30s"'],
         ["an unknown model", () => pullModel("qwen3-embedding-1b"),
             'Unknown model "qwen3-embedding-1b"; the known models are qwen3-embedding-0.6b, qwen3-embedding-4b, qwen3-embedding-8b, qwen3-reranker-0.6b, qwen3-reranker-4b, qwen3-reranker-8b'],
         ["an unknown quantization", () => pullModel("qwen3-reranker-4b", { quant: "F16" }),
@@ -111,144 +111,281 @@ describe("argument checks (before any download)", () => {
         const error = await rejection(call());
         expect(error).toBeInstanceOf(InvalidOptionError);
         expect(error.message).toBe(message);
-        expect(fake.calls).toEqual([]);
+        expect(hub.requests).toEqual([]);
+    });
+
+    it.each([
+        [CONNECT_TIMEOUT_ENV, "ten", 'Expected an integer between 1 and 3600000 for QWEN3_EMBEDDING_CONNECT_TIMEOUT but received the string "ten"'],
+        [STALL_TIMEOUT_ENV, "0", "Expected an integer between 1 and 3600000 for QWEN3_EMBEDDING_STALL_TIMEOUT but received number 0"],
+        ["HF_ENDPOINT", "hf-mirror.com", 'Expected an http:// or https:// URL for HF_ENDPOINT but received the string "hf-mirror.com"'],
+    ])("refuses %s=%s with InvalidOptionError", async (variable, value, message) => {
+        vi.stubEnv(variable, value);
+        const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir }));
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect(error.message).toBe(message);
+        expect(hub.requests).toEqual([]);
     });
 
     it("refuses an already aborted signal without downloading", async () => {
         const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir, signal: AbortSignal.abort() }));
         expect(error).toBeInstanceOf(AbortedError);
         expect(error.message).toBe("Downloading qwen3-embedding-0.6b (Q8_0) was aborted");
-        expect(fake.calls).toEqual([]);
-    });
-
-    it("has imported node-llama-cpp for none of these", () => {
-        expect(fake.imported).toBe(false);
+        expect(hub.requests).toEqual([]);
     });
 });
 
-describe("a file already complete", () => {
-    it("is checked and returned without downloading", async () => {
-        const path = join(dir, "present", "Qwen3-Embedding-0.6B-Q8_0.gguf");
-        await import("node:fs/promises").then((fs) => fs.mkdir(join(dir, "present"), { recursive: true }));
-        writeQwen3HeaderFile(path, "embedding-last", { hiddenSize: 1024, layers: 28 });
-        const result = await pullModel("qwen3-embedding-0.6b", { modelsDir: join(dir, "present") });
-        expect(result).toEqual({ path, bytes: expect.any(Number), id: "qwen3-embedding-0.6b", quant: "Q8_0", downloaded: false });
+describe("a file already here", () => {
+    it("is checked and returned without downloading when complete in the models directory", async () => {
+        await mkdir(modelsDir, { recursive: true });
+        const path = writeQwen3HeaderFile(join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf"), "embedding-last", EMBEDDING_06B);
+        const result = await pullModel("qwen3-embedding-0.6b", { modelsDir });
+        expect(result).toEqual({ path, bytes: expect.any(Number), id: "qwen3-embedding-0.6b", quant: "Q8_0", downloaded: false, place: "models-dir" });
         expect(result.bytes).toBeGreaterThan(0);
-        expect(fake.calls).toEqual([]);
+        expect(hub.requests).toEqual([]);
+    });
+
+    it("is used where it is in the Hugging Face cache (the revision refs/main names), and nothing is copied", async () => {
+        const repoDir = join(hfCache, "models--Qwen--Qwen3-Embedding-0.6B-GGUF");
+        await mkdir(join(repoDir, "refs"), { recursive: true });
+        await mkdir(join(repoDir, "blobs"), { recursive: true });
+        await writeFile(join(repoDir, "refs", "main"), "abc123\n");
+        for (const revision of ["abc123", "old456"]) {
+            await mkdir(join(repoDir, "snapshots", revision), { recursive: true });
+            writeQwen3HeaderFile(join(repoDir, "blobs", revision), "embedding-last", EMBEDDING_06B);
+            await symlink(join("..", "..", "blobs", revision), join(repoDir, "snapshots", revision, "Qwen3-Embedding-0.6B-Q8_0.gguf"));
+        }
+        const result = await pullModel("qwen3-embedding-0.6b", { modelsDir });
+        expect(result).toMatchObject({ path: join(repoDir, "snapshots", "abc123", "Qwen3-Embedding-0.6B-Q8_0.gguf"), downloaded: false, place: "hf-cache" });
+        expect(hub.requests).toEqual([]);
+        expect(existsSync(modelsDir)).toBe(false);
+
+        await rm(join(repoDir, "refs"), { recursive: true });
+        await rm(join(repoDir, "blobs", "abc123"));
+        const other = await pullModel("qwen3-embedding-0.6b", { modelsDir });
+        expect(other.path).toBe(join(repoDir, "snapshots", "old456", "Qwen3-Embedding-0.6B-Q8_0.gguf"));
+    });
+
+    it("follows HF_HOME when HF_HUB_CACHE is not set", async () => {
+        vi.stubEnv("HF_HUB_CACHE", "");
+        const home = join(dir, `hf-home-${counter++}`);
+        vi.stubEnv("HF_HOME", home);
+        const snapshot = join(home, "hub", "models--Qwen--Qwen3-Embedding-0.6B-GGUF", "snapshots", "r1");
+        await mkdir(snapshot, { recursive: true });
+        const path = writeQwen3HeaderFile(join(snapshot, "Qwen3-Embedding-0.6B-Q8_0.gguf"), "embedding-last", EMBEDDING_06B);
+        expect((await pullModel("qwen3-embedding-0.6b", { modelsDir })).path).toBe(path);
+        expect(hub.requests).toEqual([]);
     });
 });
 
-describe("downloading (with a fake downloader)", () => {
-    it("asks node-llama-cpp for hf:<repo>/<file> into the models directory, resumable, and reports progress", async () => {
-        fake.behave = writes("embedding-last", { hiddenSize: 2560, layers: 36 });
-        const progress: DownloadProgress[] = [];
-        const result = await pullModel("qwen3-embedding-4b", { quant: "q4_k_m", modelsDir, onProgress: (p) => progress.push(p) });
-        expect(result).toEqual({
-            path: join(modelsDir, "Qwen3-Embedding-4B-Q4_K_M.gguf"),
-            bytes: expect.any(Number),
-            id: "qwen3-embedding-4b",
-            quant: "Q4_K_M",
-            downloaded: true,
+describe("downloading (from a fake hub on loopback)", () => {
+    it("GETs <HF_ENDPOINT>/<repo>/resolve/main/<file> into the models directory, saying where first, with progress", async () => {
+        const bytes = serveModel("qwen3-embedding-4b:Q4_K_M", "embedding-last", { hiddenSize: 2560, layers: 36 });
+        const events: (DownloadStart | DownloadProgress)[] = [];
+        const result = await pullModel("qwen3-embedding-4b", {
+            quant: "q4_k_m", modelsDir, onDownloadStart: (start) => events.push(start), onProgress: (progress) => events.push(progress),
         });
-        expect(fake.calls).toHaveLength(1);
-        expect(fake.calls[0]).toMatchObject({
-            modelUri: "hf:Qwen/Qwen3-Embedding-4B-GGUF/Qwen3-Embedding-4B-Q4_K_M.gguf",
-            dirPath: modelsDir,
-            fileName: "Qwen3-Embedding-4B-Q4_K_M.gguf",
-            skipExisting: true,
-            deleteTempFileOnCancel: false,
-        });
-        expect(progress).toEqual([{ downloadedBytes: 1_000_000, totalBytes: 2_000_000, bytesPerSecond: 250_000, secondsLeft: 4 }]);
+        const path = join(modelsDir, "Qwen3-Embedding-4B-Q4_K_M.gguf");
+        expect(result).toEqual({ path, bytes: bytes.length, id: "qwen3-embedding-4b", quant: "Q4_K_M", downloaded: true, place: "models-dir" });
+        expect(hub.requests).toEqual([
+            { method: "GET", path: "/Qwen/Qwen3-Embedding-4B-GGUF/resolve/main/Qwen3-Embedding-4B-Q4_K_M.gguf", range: undefined, authorization: undefined },
+        ]);
+        expect(events[0]).toEqual({ url: `${hub.url}/Qwen/Qwen3-Embedding-4B-GGUF/resolve/main/Qwen3-Embedding-4B-Q4_K_M.gguf`, path, resumeFromBytes: 0 });
+        expect(events.at(-1)).toMatchObject({ downloadedBytes: bytes.length, totalBytes: bytes.length });
+        expect(readFileSync(path).equals(bytes)).toBe(true);
+        expect(await readdir(modelsDir)).toEqual(["Qwen3-Embedding-4B-Q4_K_M.gguf"]);
     });
 
     it("uses QWEN3_EMBEDDING_MODELS_DIR when no directory is given", async () => {
         vi.stubEnv(MODELS_DIR_ENV, modelsDir);
-        fake.behave = writes("reranker-rank", { hiddenSize: 1024, layers: 28 });
+        serveModel("qwen3-reranker-0.6b", "reranker-rank", EMBEDDING_06B);
         const result = await pullModel("qwen3-reranker-0.6b");
         expect(result.path).toBe(join(modelsDir, "qwen3-reranker-0.6b-q8_0.gguf"));
-        expect(fake.calls[0]?.modelUri).toBe("hf:ggml-org/Qwen3-Reranker-0.6B-Q8_0-GGUF/qwen3-reranker-0.6b-q8_0.gguf");
+        expect(hub.requests.map((request) => request.path)).toEqual(["/ggml-org/Qwen3-Reranker-0.6B-Q8_0-GGUF/resolve/main/qwen3-reranker-0.6b-q8_0.gguf"]);
+    });
+
+    it("sends HF_TOKEN as a bearer token", async () => {
+        vi.stubEnv("HF_TOKEN", "hf_secret");
+        serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
+        await pullModel("qwen3-embedding-0.6b", { modelsDir });
+        expect(hub.requests.map((request) => request.authorization)).toEqual(["Bearer hf_secret"]);
+    });
+
+    it("reads the token huggingface-cli login wrote when HF_TOKEN is not set", async () => {
+        const tokenPath = join(dir, `token-${counter++}`);
+        await writeFile(tokenPath, "hf_from_file\n");
+        vi.stubEnv("HF_TOKEN_PATH", tokenPath);
+        serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
+        await pullModel("qwen3-embedding-0.6b", { modelsDir });
+        expect(hub.requests.map((request) => request.authorization)).toEqual(["Bearer hf_from_file"]);
     });
 
     it("accepts a causal-LM reranker conversion", async () => {
-        fake.behave = writes("reranker-causal", { hiddenSize: 2560, layers: 36 });
+        serveModel("qwen3-reranker-4b:Q8_0", "reranker-causal", { hiddenSize: 2560, layers: 36 });
         const result = await pullModel("qwen3-reranker-4b:Q8_0", { modelsDir });
         expect(result.path).toBe(join(modelsDir, "Qwen3-Reranker-4B.Q8_0.gguf"));
     });
 
     it("accepts an embedding conversion without a pooling key", async () => {
-        fake.behave = writes("embedding-unpooled", { hiddenSize: 1024, layers: 28, name: "Qwen3-Embedding-0.6B" });
+        serveModel("qwen3-embedding-0.6b:F16", "embedding-unpooled", { ...EMBEDDING_06B, name: "Qwen3-Embedding-0.6B" });
         expect((await pullModel("qwen3-embedding-0.6b", { quant: "F16", modelsDir })).quant).toBe("F16");
     });
 
-    it("falls back to the repository's file for the quantization when the named file is gone", async () => {
-        fake.behave = (options) => {
-            if (options.modelUri.endsWith(".gguf")) {
-                return Promise.reject(Object.assign(new Error("Url: https://huggingface.co/x, Status code: 404, status text: Not Found"), { statusCode: 404 }));
-            }
-            return writes("reranker-rank", { hiddenSize: 4096, layers: 36 })(options);
-        };
+    it("falls back to the file the repository lists for the quantization when the named file is gone", async () => {
+        const bytes = qwen3HeaderBytes("reranker-rank", { hiddenSize: 4096, layers: 36 });
+        hub.files.set("giladgd/Qwen3-Reranker-8B-GGUF/Qwen3-Reranker-8B.Q4_K_M.gguf", Buffer.from("other"));
+        hub.files.set("giladgd/Qwen3-Reranker-8B-GGUF/qwen3-reranker-8b-q8_0.gguf", bytes);
         const result = await pullModel("qwen3-reranker-8b", { modelsDir });
-        expect(fake.calls.map((call) => [call.modelUri, call.fileName])).toEqual([
-            ["hf:giladgd/Qwen3-Reranker-8B-GGUF/Qwen3-Reranker-8B.Q8_0.gguf", "Qwen3-Reranker-8B.Q8_0.gguf"],
-            ["hf:giladgd/Qwen3-Reranker-8B-GGUF:Q8_0", "Qwen3-Reranker-8B.Q8_0.gguf"],
+        expect(hub.requests.map((request) => request.path)).toEqual([
+            "/giladgd/Qwen3-Reranker-8B-GGUF/resolve/main/Qwen3-Reranker-8B.Q8_0.gguf",
+            "/api/models/giladgd/Qwen3-Reranker-8B-GGUF",
+            "/giladgd/Qwen3-Reranker-8B-GGUF/resolve/main/qwen3-reranker-8b-q8_0.gguf",
         ]);
         expect(result.path).toBe(join(modelsDir, "Qwen3-Reranker-8B.Q8_0.gguf"));
+        expect(readFileSync(result.path).equals(bytes)).toBe(true);
     });
 
     it("says the registry is out of date when neither the file nor the quantization exists", async () => {
-        fake.behave = (options) => Promise.reject(options.modelUri.endsWith(".gguf")
-            ? Object.assign(new Error("Url: https://huggingface.co/x, Status code: 404, status text: Not Found"), { statusCode: 404 })
-            : new Error('Cannot get quantization "Q8_0" for model "hf:giladgd/Qwen3-Reranker-8B-GGUF" or it does not exist'));
+        hub.files.set("giladgd/Qwen3-Reranker-8B-GGUF/Qwen3-Reranker-8B.Q4_K_M.gguf", Buffer.from("other"));
         const error = await rejection(pullModel("qwen3-reranker-8b", { modelsDir }));
         expect(error).toBeInstanceOf(ModelFileError);
         expect(error.message).toBe(
-            "Downloading qwen3-reranker-8b (Q8_0) from https://huggingface.co/giladgd/Qwen3-Reranker-8B-GGUF/resolve/main/Qwen3-Reranker-8B.Q8_0.gguf failed: " +
-            'Cannot get quantization "Q8_0" for model "hf:giladgd/Qwen3-Reranker-8B-GGUF" or it does not exist' +
+            `Downloading qwen3-reranker-8b (Q8_0) from ${hub.url}/giladgd/Qwen3-Reranker-8B-GGUF/resolve/main/Qwen3-Reranker-8B.Q8_0.gguf failed: HTTP 404` +
             "; the repository has no such file, so the registry entry is out of date: download a Q8_0 GGUF of Qwen3-Reranker-8B by hand and pass its path",
         );
     });
 
-    it("says how to resume after a network failure", async () => {
-        fake.behave = () => Promise.reject(new Error("getaddrinfo ENOTFOUND huggingface.co"));
+    it("says a gated repository needs HF_TOKEN", async () => {
+        hub.handle = (_request, response) => (response.writeHead(401).end(), true);
         const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir }));
-        expect(error).toBeInstanceOf(ModelFileError);
         expect(error.message).toBe(
-            "Downloading qwen3-embedding-0.6b (Q8_0) from https://huggingface.co/Qwen/Qwen3-Embedding-0.6B-GGUF/resolve/main/Qwen3-Embedding-0.6B-Q8_0.gguf failed: " +
-            "getaddrinfo ENOTFOUND huggingface.co; run " +
-            `\`${MODELS_DIR_ENV}=${modelsDir} npx qwen3-embedding pull qwen3-embedding-0.6b --quant Q8_0\`` +
-            " again to resume, set HF_TOKEN if the repository needs a login, or HF_ENDPOINT to use a mirror",
+            `Downloading qwen3-embedding-0.6b (Q8_0) from ${hub.url}/Qwen/Qwen3-Embedding-0.6B-GGUF/resolve/main/Qwen3-Embedding-0.6B-Q8_0.gguf failed: HTTP 401` +
+            `; the repository needs a login: set HF_TOKEN to a Hugging Face access token and run \`${pullCommandFor(modelsDir)}\` again`,
         );
-        expect(fake.calls).toHaveLength(1);
     });
 
-    it.each([
-        ["rejects", true],
-        ["returns as if done (as node-llama-cpp 3.22 does)", false],
-    ])("keeps the partial file when aborted and says the command resumes it (the downloader %s)", async (_, rejects) => {
-        const controller = new AbortController();
-        fake.behave = (options, signal) => new Promise((resolve, reject) => {
-            void writeFile(join(options.dirPath, `${options.fileName}.ipull`), "partial").then(() => controller.abort());
-            signal?.addEventListener("abort", () => (rejects ? reject(signal.reason) : resolve()));
-        });
-        const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir, signal: controller.signal }));
-        const partial = join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf.ipull");
-        expect(error).toBeInstanceOf(AbortedError);
-        expect(error.message).toBe(
-            `Downloading qwen3-embedding-0.6b (Q8_0) was aborted; the partial file ${partial} is kept and ` +
-            `\`${MODELS_DIR_ENV}=${modelsDir} npx qwen3-embedding pull qwen3-embedding-0.6b --quant Q8_0\` resumes it`,
-        );
-        expect(existsSync(partial)).toBe(true);
+    it("resumes a partial download with a Range request", async () => {
+        const bytes = serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
+        await mkdir(modelsDir, { recursive: true });
+        const path = join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf");
+        await writeFile(`${path}.part`, bytes.subarray(0, 100));
+        const starts: DownloadStart[] = [];
+        const result = await pullModel("qwen3-embedding-0.6b", { modelsDir, onDownloadStart: (start) => starts.push(start) });
+        expect(result.downloaded).toBe(true);
+        expect(starts.map((start) => start.resumeFromBytes)).toEqual([100]);
+        expect(hub.requests.map((request) => request.range)).toEqual(["bytes=100-"]);
+        expect(readFileSync(path).equals(bytes)).toBe(true);
+        expect(existsSync(`${path}.part`)).toBe(false);
+    });
+
+    it("starts over when the server ignores the Range, or the partial file is longer than the file", async () => {
+        const bytes = serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
+        await mkdir(modelsDir, { recursive: true });
+        const path = join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf");
+        hub.ranges = false;
+        await writeFile(`${path}.part`, "garbage");
+        await pullModel("qwen3-embedding-0.6b", { modelsDir });
+        expect(readFileSync(path).equals(bytes)).toBe(true);
+
+        await rm(path);
+        hub.ranges = true;
+        await writeFile(`${path}.part`, Buffer.concat([bytes, Buffer.from("trailing")]));
+        await pullModel("qwen3-embedding-0.6b", { modelsDir });
+        expect(readFileSync(path).equals(bytes)).toBe(true);
+        expect(hub.requests.slice(1).map((request) => request.range)).toEqual([`bytes=${bytes.length + 8}-`, undefined]);
     });
 
     it("downloads again (resuming) when a partial file sits next to the final one", async () => {
-        const { mkdir } = await import("node:fs/promises");
+        const bytes = serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
         await mkdir(modelsDir, { recursive: true });
         const path = join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf");
         await writeFile(path, "stale");
-        await writeFile(`${path}.ipull`, "partial");
-        fake.behave = writes("embedding-last", { hiddenSize: 1024, layers: 28 });
+        await writeFile(`${path}.part`, bytes.subarray(0, 10));
         expect((await pullModel("qwen3-embedding-0.6b", { modelsDir })).downloaded).toBe(true);
-        expect(fake.calls).toHaveLength(1);
+        expect(readFileSync(path).equals(bytes)).toBe(true);
+    });
+
+    it("keeps the partial file when aborted and says the command resumes it", async () => {
+        const bytes = serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
+        stallAfterFirstBytes(bytes, 64);
+        const controller = new AbortController();
+        const error = await rejection(pullModel("qwen3-embedding-0.6b", {
+            modelsDir,
+            signal: controller.signal,
+            // A moment after the first bytes, so that they are on disk: the abort, not the test, decides what is kept.
+            onProgress: (progress) => progress.downloadedBytes > 0 && setTimeout(() => controller.abort(), 50),
+        }));
+        const partial = join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf.part");
+        expect(error).toBeInstanceOf(AbortedError);
+        expect(error.message).toBe(
+            `Downloading qwen3-embedding-0.6b (Q8_0) was aborted; the partial file ${partial} is kept and \`${pullCommandFor(modelsDir)}\` resumes it`,
+        );
+        expect(readFileSync(partial).equals(bytes.subarray(0, 64))).toBe(true);
+    });
+});
+
+describe("a network that fails: each ends with the message, however long it took", () => {
+    it("fails at once when nothing listens on the port (a closed port), saying what to check", async () => {
+        const url = await closedPortUrl();
+        vi.stubEnv("HF_ENDPOINT", url);
+        const started = performance.now();
+        const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir, connectTimeoutMs: 5_000, stallTimeoutMs: 5_000 }));
+        console.info(`closed port: failed after ${Math.round(performance.now() - started)} ms`);
+        expect(error).toBeInstanceOf(ModelFileError);
+        expect(error.message).toBe(
+            `Downloading qwen3-embedding-0.6b (Q8_0) from ${url}/Qwen/Qwen3-Embedding-0.6B-GGUF/resolve/main/Qwen3-Embedding-0.6B-Q8_0.gguf failed: ` +
+            `cannot connect to ${new URL(url).host} (ECONNREFUSED); check the network connection (or set HF_ENDPOINT to a mirror you can reach), ` +
+            `then run \`${pullCommandFor(modelsDir)}\` again`,
+        );
+    });
+
+    it("gives up on a server that accepts the connection and never answers after the stall timeout", async () => {
+        const silent = await startSilentServer();
+        try {
+            vi.stubEnv("HF_ENDPOINT", silent.url);
+            const started = performance.now();
+            const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir, stallTimeoutMs: 300 }));
+            console.info(`silent server: failed after ${Math.round(performance.now() - started)} ms (stall timeout 300 ms)`);
+            expect(error).toBeInstanceOf(ModelFileError);
+            expect(error.message).toBe(
+                `Downloading qwen3-embedding-0.6b (Q8_0) from ${silent.url}/Qwen/Qwen3-Embedding-0.6B-GGUF/resolve/main/Qwen3-Embedding-0.6B-Q8_0.gguf failed: ` +
+                `${new URL(silent.url).host} accepted the connection but sent no answer within the stall timeout of 300 ms; ` +
+                `run \`${pullCommandFor(modelsDir)}\` again to resume, or raise the timeouts for a slow network (${CONNECT_TIMEOUT_ENV}, ${STALL_TIMEOUT_ENV}, in ms)`,
+            );
+            expect(silent.connections()).toBe(1);
+        } finally {
+            await silent.close();
+        }
+    });
+
+    it("takes the stall timeout from QWEN3_EMBEDDING_STALL_TIMEOUT", async () => {
+        const silent = await startSilentServer();
+        try {
+            vi.stubEnv("HF_ENDPOINT", silent.url);
+            vi.stubEnv(STALL_TIMEOUT_ENV, "200");
+            const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir }));
+            expect(error.message).toContain("sent no answer within the stall timeout of 200 ms; ");
+        } finally {
+            await silent.close();
+        }
+    });
+
+    it("gives up on a transfer that stops in the middle, keeping what arrived", async () => {
+        const bytes = serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
+        stallAfterFirstBytes(bytes, 64);
+        const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir, stallTimeoutMs: 300 }));
+        expect(error.message).toBe(
+            `Downloading qwen3-embedding-0.6b (Q8_0) from ${hub.url}/Qwen/Qwen3-Embedding-0.6B-GGUF/resolve/main/Qwen3-Embedding-0.6B-Q8_0.gguf failed: ` +
+            `the transfer from ${new URL(hub.url).host} stalled: nothing arrived within the stall timeout of 300 ms; ` +
+            `run \`${pullCommandFor(modelsDir)}\` again to resume, or raise the timeouts for a slow network (${CONNECT_TIMEOUT_ENV}, ${STALL_TIMEOUT_ENV}, in ms)`,
+        );
+        expect(readFileSync(join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf.part")).length).toBe(64);
+    });
+
+    it("says so when the host name cannot be resolved", async () => {
+        vi.stubEnv("HF_ENDPOINT", "http://qwen3-embedding-test.invalid");
+        const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir, connectTimeoutMs: 5_000 }));
+        expect(error).toBeInstanceOf(ModelFileError);
+        expect(error.message).toMatch(/ failed: cannot resolve the host qwen3-embedding-test\.invalid \((ENOTFOUND|EAI_AGAIN|EAI_NODATA|EAI_NONAME|EAI_FAIL)\); check the network connection/);
     });
 });
 
@@ -270,7 +407,7 @@ describe("checking what was downloaded", () => {
             "Qwen3-Reranker-4B.Q8_0.gguf", "Qwen3-Reranker-4B reranker", "it has 28 layers, not 36",
             "https://huggingface.co/giladgd/Qwen3-Reranker-4B-GGUF/resolve/main/Qwen3-Reranker-4B.Q8_0.gguf", "qwen3-reranker-4b"],
     ] as const)("refuses %s, keeping the file", async (_, id, flavour, shape, file, what, reason, url, modelId) => {
-        fake.behave = writes(flavour, shape);
+        serveModel(id, flavour, shape);
         const error = await rejection(pullModel(id, { modelsDir }));
         const path = join(modelsDir, file);
         expect(error).toBeInstanceOf(UnsupportedModelError);
@@ -281,7 +418,7 @@ describe("checking what was downloaded", () => {
     });
 
     it("passes on the kind check's own refusal", async () => {
-        fake.behave = writes("mean-pooled", { hiddenSize: 1024, layers: 28 });
+        serveModel("qwen3-embedding-0.6b", "mean-pooled", EMBEDDING_06B);
         const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir }));
         expect(error).toBeInstanceOf(UnsupportedModelError);
         expect(error.message).toBe(
@@ -292,7 +429,7 @@ describe("checking what was downloaded", () => {
     });
 
     it("says to delete and pull again a file that is not a GGUF", async () => {
-        fake.behave = async (options) => writeFile(join(options.dirPath, options.fileName), "<html>rate limited</html>");
+        hub.files.set("Qwen/Qwen3-Embedding-0.6B-GGUF/Qwen3-Embedding-0.6B-Q8_0.gguf", Buffer.from("<html>rate limited</html>"));
         const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir }));
         const path = join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf");
         expect(error).toBeInstanceOf(ModelFileError);
@@ -305,16 +442,16 @@ describe("checking what was downloaded", () => {
 
     it("tells an unpooled header's kind by its general.name, not by a path that mentions qwen3-embedding", async () => {
         const checkout = join(dir, "qwen3-embedding", `models-${counter++}`);
-        fake.behave = writes("reranker-causal", { hiddenSize: 1024, layers: 28, name: "Qwen3 Reranker 0.6B" });
+        serveModel("qwen3-reranker-0.6b", "reranker-causal", { ...EMBEDDING_06B, name: "Qwen3 Reranker 0.6B" });
         const result = await pullModel("qwen3-reranker-0.6b", { modelsDir: checkout });
         expect(result.path).toBe(join(checkout, "qwen3-reranker-0.6b-q8_0.gguf"));
         expect(await readdir(checkout)).toEqual(["qwen3-reranker-0.6b-q8_0.gguf"]);
     });
 
     it("trusts the registry for an unpooled header whose name says nothing", async () => {
-        fake.behave = writes("reranker-causal", { hiddenSize: 1024, layers: 28, name: "" });
+        serveModel("qwen3-embedding-0.6b", "reranker-causal", { ...EMBEDDING_06B, name: "" });
         expect((await pullModel("qwen3-embedding-0.6b", { modelsDir })).downloaded).toBe(true);
-        fake.behave = writes("embedding-unpooled", { hiddenSize: 2560, layers: 36, name: "" });
+        serveModel("qwen3-reranker-4b", "embedding-unpooled", { hiddenSize: 2560, layers: 36, name: "" });
         expect((await pullModel("qwen3-reranker-4b", { modelsDir })).downloaded).toBe(true);
     });
 });

@@ -1,27 +1,29 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { homedir, tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { InvalidOptionError, ModelFileError } from "../../src/internal/errors.js";
 import {
     MODELS_DIR_ENV,
     defaultModelsDirectory,
+    findLocalModel,
     isLocalModelPath,
     locatePulledModel,
     pullCommand,
     resolveModelPath,
 } from "../../src/models/model-location.js";
-import { defaultManifestPath } from "../../src/models/model-manifest.js";
 
 const KNOWN = "qwen3-embedding-0.6b, qwen3-embedding-4b, qwen3-embedding-8b, qwen3-reranker-0.6b, qwen3-reranker-4b, qwen3-reranker-8b";
 
 let dir: string;
 let modelsDir: string;
+let hfCache: string;
 let localFile: string;
 
 beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "qwen3-location-"));
     modelsDir = join(dir, "models");
+    hfCache = join(dir, "hf-hub");
     await mkdir(modelsDir);
     localFile = join(dir, "my-model.bin");
     await writeFile(localFile, "not even a gguf: the resolver does not read files");
@@ -29,6 +31,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+    // The user's own Hugging Face cache stays out of these tests.
+    vi.stubEnv("HF_HUB_CACHE", hfCache);
 });
 
 afterEach(() => {
@@ -102,7 +109,8 @@ describe("registry ids", () => {
         const error = await rejection(resolveModelPath("qwen3-embedding-0.6b", { modelsDir }));
         expect(error).toBeInstanceOf(ModelFileError);
         expect(error.message).toBe(
-            `Model qwen3-embedding-0.6b (Q8_0) is not downloaded: ${join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf")} does not exist. ` +
+            `Model qwen3-embedding-0.6b (Q8_0) is not downloaded: ${join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf")} does not exist, ` +
+            `nor does Qwen3-Embedding-0.6B-Q8_0.gguf of Qwen/Qwen3-Embedding-0.6B-GGUF in the Hugging Face cache ${hfCache}. ` +
             `Download it with \`${MODELS_DIR_ENV}=${modelsDir} npx qwen3-embedding pull qwen3-embedding-0.6b --quant Q8_0\``,
         );
     });
@@ -112,7 +120,8 @@ describe("registry ids", () => {
         const error = await rejection(resolveModelPath("qwen3-reranker-4b:q4_k_m"));
         expect(error).toBeInstanceOf(ModelFileError);
         expect(error.message).toBe(
-            `Model qwen3-reranker-4b (Q4_K_M) is not downloaded: ${join(modelsDir, "Qwen3-Reranker-4B.Q4_K_M.gguf")} does not exist. ` +
+            `Model qwen3-reranker-4b (Q4_K_M) is not downloaded: ${join(modelsDir, "Qwen3-Reranker-4B.Q4_K_M.gguf")} does not exist, ` +
+            `nor does Qwen3-Reranker-4B.Q4_K_M.gguf of giladgd/Qwen3-Reranker-4B-GGUF in the Hugging Face cache ${hfCache}. ` +
             "Download it with `npx qwen3-embedding pull qwen3-reranker-4b --quant Q4_K_M`",
         );
     });
@@ -121,19 +130,20 @@ describe("registry ids", () => {
         vi.stubEnv(MODELS_DIR_ENV, modelsDir);
         const target = join(modelsDir, "Qwen3-Embedding-0.6B-Q8_0.gguf");
         const other = join(modelsDir, "Qwen3-Embedding-0.6B-f16.gguf");
-        await writeFile(`${target}.ipull`, "partial");
+        await writeFile(`${target}.part`, "partial");
         await writeFile(other, "weights");
         try {
             const error = await rejection(resolveModelPath("qwen3-embedding-0.6b"));
             expect(error.message).toBe(
-                `Model qwen3-embedding-0.6b (Q8_0) is not downloaded: ${target} does not exist. ` +
+                `Model qwen3-embedding-0.6b (Q8_0) is not downloaded: ${target} does not exist, ` +
+                `nor does Qwen3-Embedding-0.6B-Q8_0.gguf of Qwen/Qwen3-Embedding-0.6B-GGUF in the Hugging Face cache ${hfCache}. ` +
                 "Download it with `npx qwen3-embedding pull qwen3-embedding-0.6b --quant Q8_0`" +
-                `; a partial download is at ${target}.ipull, and that command resumes it` +
+                `; a partial download is at ${target}.part, and that command resumes it` +
                 '; already downloaded: "qwen3-embedding-0.6b:F16"',
             );
             expect(await resolveModelPath("qwen3-embedding-0.6b:F16")).toBe(other);
         } finally {
-            await rm(`${target}.ipull`);
+            await rm(`${target}.part`);
             await rm(other);
         }
     });
@@ -159,15 +169,54 @@ describe("registry ids", () => {
     });
 });
 
+describe("the Hugging Face cache", () => {
+    const snapshot = (revision: string) => join(hfCache, "models--Qwen--Qwen3-Embedding-0.6B-GGUF", "snapshots", revision);
+
+    it("resolves an id to the file in the hub cache when the models directory does not have it, the models directory first", async () => {
+        await mkdir(snapshot("r1"), { recursive: true });
+        const cached = join(snapshot("r1"), "Qwen3-Embedding-0.6B-f16.gguf");
+        await writeFile(cached, "weights");
+        const pulled = join(modelsDir, "Qwen3-Embedding-0.6B-f16.gguf");
+        try {
+            expect(await resolveModelPath("qwen3-embedding-0.6b:F16", { modelsDir })).toBe(cached);
+            const location = locatePulledModel("qwen3-embedding-0.6b:F16", { modelsDir });
+            expect(await findLocalModel(location)).toEqual({ place: "hf-cache", path: cached, bytes: 7 });
+            await writeFile(pulled, "pulled");
+            expect(await resolveModelPath("qwen3-embedding-0.6b:F16", { modelsDir })).toBe(pulled);
+            expect(await findLocalModel(location)).toEqual({ place: "models-dir", path: pulled, bytes: 6 });
+            await writeFile(`${pulled}.part`, "p");
+            expect(await findLocalModel(location)).toEqual({ place: "hf-cache", path: cached, bytes: 7 });
+        } finally {
+            await rm(join(hfCache), { recursive: true, force: true });
+            await rm(pulled, { force: true });
+            await rm(`${pulled}.part`, { force: true });
+        }
+    });
+
+    it("follows HF_HOME, then XDG_CACHE_HOME, when HF_HUB_CACHE is not set", async () => {
+        vi.stubEnv("HF_HUB_CACHE", "");
+        vi.stubEnv("HF_HOME", join(dir, "hf-home"));
+        const { huggingFaceHubCache } = await import("../../src/models/huggingface-cache.js");
+        expect(huggingFaceHubCache()).toBe(join(dir, "hf-home", "hub"));
+        expect(huggingFaceHubCache({ XDG_CACHE_HOME: "/xdg" })).toBe(join("/xdg", "huggingface", "hub"));
+        expect(huggingFaceHubCache({})).toBe(join(homedir(), ".cache", "huggingface", "hub"));
+    });
+});
+
 describe("models directory", () => {
-    it("defaults to the package's models/ directory", () => {
+    it("defaults to the per-user cache folder of the platform", () => {
         vi.stubEnv(MODELS_DIR_ENV, "");
-        expect(defaultModelsDirectory()).toBe(dirname(defaultManifestPath()));
+        expect(defaultModelsDirectory({}, "linux")).toBe(join(homedir(), ".cache", "qwen3-embedding"));
+        expect(defaultModelsDirectory({ XDG_CACHE_HOME: "/xdg-cache" }, "linux")).toBe(join("/xdg-cache", "qwen3-embedding"));
+        expect(defaultModelsDirectory({ XDG_CACHE_HOME: "relative/ignored" }, "linux")).toBe(join(homedir(), ".cache", "qwen3-embedding"));
+        expect(defaultModelsDirectory({}, "darwin")).toBe(join(homedir(), "Library", "Caches", "qwen3-embedding"));
+        expect(defaultModelsDirectory({ LOCALAPPDATA: "C:\\Users\\me\\AppData\\Local" }, "win32")).toBe(join("C:\\Users\\me\\AppData\\Local", "qwen3-embedding"));
     });
 
     it("follows QWEN3_EMBEDDING_MODELS_DIR, relative to the working directory", () => {
         vi.stubEnv(MODELS_DIR_ENV, "some/dir");
         expect(defaultModelsDirectory()).toBe(join(process.cwd(), "some", "dir"));
+        expect(defaultModelsDirectory({ [MODELS_DIR_ENV]: "/abs", XDG_CACHE_HOME: "/xdg-cache" }, "linux")).toBe("/abs");
     });
 
     it("places a pulled model at <modelsDir>/<file>", () => {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidOptionError, ModelFileError } from "../../src/internal/errors.js";
 import { defaultManifestPath, loadModelManifest } from "../../src/models/model-manifest.js";
 import { findModel, listModelIds, listModels, resolveModelSource } from "../../src/models/model-registry.js";
-import { huggingFaceFileUrl, parseModelReference } from "../../src/models/model-source.js";
+import { huggingFaceEndpoint, huggingFaceFileUrl, quantFileInListing } from "../../src/models/huggingface-access.js";
+import { parseModelReference } from "../../src/models/model-source.js";
 import type { RegistryModel } from "../../src/models/registry-model.js";
 
 const KNOWN = "qwen3-embedding-0.6b, qwen3-embedding-4b, qwen3-embedding-8b, qwen3-reranker-0.6b, qwen3-reranker-4b, qwen3-reranker-8b";
@@ -205,9 +206,27 @@ describe("parseModelReference", () => {
     });
 });
 
-describe("huggingFaceFileUrl", () => {
+describe("Hugging Face URLs and listings", () => {
     it("encodes each path segment", () => {
         expect(huggingFaceFileUrl("owner/repo", "dir/a b.gguf")).toBe("https://huggingface.co/owner/repo/resolve/main/dir/a%20b.gguf");
+        expect(huggingFaceFileUrl("owner/repo", "a.gguf", "http://mirror:8080/hf")).toBe("http://mirror:8080/hf/owner/repo/resolve/main/a.gguf");
+    });
+
+    it("takes HF_ENDPOINT without its trailing slash", () => {
+        expect(huggingFaceEndpoint({})).toBe("https://huggingface.co");
+        expect(huggingFaceEndpoint({ HF_ENDPOINT: "https://hf-mirror.com/" })).toBe("https://hf-mirror.com");
+        expect(thrown(() => huggingFaceEndpoint({ HF_ENDPOINT: "ftp://x" })).message).toBe(
+            'Expected an http:// or https:// URL for HF_ENDPOINT but received the string "ftp://x"',
+        );
+    });
+
+    it("finds the file of a quantization in a repository listing: the quantization as a word, any case, no split files", () => {
+        const listing = (...names: string[]) => ({ siblings: names.map((rfilename) => ({ rfilename })) });
+        expect(quantFileInListing(listing("README.md", "m-Q8_0.gguf", "m-f16.gguf"), "F16")).toBe("m-f16.gguf");
+        expect(quantFileInListing(listing("m.Q4_K_M.gguf", "m.Q4_K.gguf"), "Q4_K")).toBe("m.Q4_K.gguf");
+        expect(quantFileInListing(listing("m-Q8_0-00001-of-00002.gguf", "x/m-q8_0.gguf", "m-Q8_0-long.gguf"), "Q8_0")).toBe("x/m-q8_0.gguf");
+        expect(quantFileInListing(listing("m-Q8_0.bin"), "Q8_0")).toBeUndefined();
+        expect(quantFileInListing({ error: "Repository not found" }, "Q8_0")).toBeUndefined();
     });
 });
 

@@ -2,7 +2,8 @@
  * Writes a tiny GGUF whose header looks like a Qwen3 embedding model or reranker (no real weights), for tests of the
  * model registry, location and download checks. Built with the reference's mini GGUF writer.
  */
-import { writeMiniGguf, type MiniKv, type MiniTensor } from "../reference/mini-gguf.js";
+import { writeFileSync } from "node:fs";
+import { buildMiniGguf, type MiniKv, type MiniTensor } from "../reference/mini-gguf.js";
 
 export type HeaderFlavour = "embedding-last" | "embedding-unpooled" | "reranker-rank" | "reranker-causal" | "mean-pooled";
 
@@ -23,6 +24,12 @@ function f32Tensor(name: string, dims: number[]): MiniTensor {
 
 /** Writes the file and returns its path. Tensors are 4-wide stand-ins; only their names and row counts matter. */
 export function writeQwen3HeaderFile(path: string, flavour: HeaderFlavour, shape: HeaderShape): string {
+    writeFileSync(path, qwen3HeaderBytes(flavour, shape));
+    return path;
+}
+
+/** The bytes writeQwen3HeaderFile writes. */
+export function qwen3HeaderBytes(flavour: HeaderFlavour, shape: HeaderShape): Buffer {
     const name = shape.name ?? (flavour.startsWith("reranker") ? "Qwen3 Reranker" : "Qwen3 Embedding");
     const kvs: MiniKv[] = [
         ["general.architecture", "str", "qwen3"],
@@ -39,5 +46,5 @@ export function writeQwen3HeaderFile(path: string, flavour: HeaderFlavour, shape
         tensors.push(f32Tensor("cls.output.weight", [4, 2]));
     }
     if (flavour === "reranker-causal") tensors.push(f32Tensor("output.weight", [4, 8]));
-    return writeMiniGguf(path, kvs, tensors);
+    return buildMiniGguf(kvs, tensors);
 }
