@@ -3,7 +3,7 @@ import type { EngineContextOptions } from "../engine/engine-context.js";
 import type { LoadEngineModelOptions } from "../engine/engine-model.js";
 import type { GgufInspection } from "../models/gguf-inspection.js";
 import { Qwen3EmbeddingError, WorkerError } from "../internal/errors.js";
-import type { BatchPriority, BatchRunner, JobKind } from "./batch-runner.js";
+import { INTERACTIVE_BATCHES_PER_SLOT, type BatchPriority, type BatchRunner, type JobKind } from "./batch-runner.js";
 import { createAbortFlag, raiseAbortFlag } from "./batch-abort-flag.js";
 import type { EngineWorkerData, EngineWorkerFailure, EngineWorkerInfo, EngineWorkerTask } from "./engine-worker.js";
 
@@ -46,9 +46,9 @@ export class EnginePool implements BatchRunner {
             filename: WORKER_FILE.href,
             minThreads: options.workers,
             maxThreads: options.workers,
-            // A worker running a bulk batch takes two interactive ones, which its context runs between decodes (the
-            // scheduler sends up to twice as many interactive batches as workers).
-            concurrentTasksPerWorker: 3,
+            // A worker running a bulk batch also takes the interactive ones the scheduler sends, which its context
+            // runs between decodes.
+            concurrentTasksPerWorker: 1 + INTERACTIVE_BATCHES_PER_SLOT,
             idleTimeout: Number.POSITIVE_INFINITY,
             workerData,
         });

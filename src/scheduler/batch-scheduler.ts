@@ -1,5 +1,5 @@
 import { AbortedError, DeadlineExceededError, DisposedError, InvalidOptionError, QueueFullError } from "../internal/errors.js";
-import type { BatchRunner, JobKind } from "../runtime/batch-runner.js";
+import { INTERACTIVE_BATCHES_PER_SLOT, type BatchRunner, type JobKind } from "../runtime/batch-runner.js";
 
 /** "interactive" calls (queries, reranking) are batched ahead of "bulk" ones (documents being indexed). */
 export type Priority = "interactive" | "bulk";
@@ -271,13 +271,12 @@ export class BatchScheduler {
     /**
      * For a runner that interleaves: interactive and bulk batches apart. A query never shares a batch (and so waits)
      * with a bulk sequence; up to `concurrency` bulk batches run, so the runner always holds bulk work to decode
-     * between interactive ones; and twice as many interactive batches, so that the next one already waits at the
-     * runner when one ends and runs at the same decode boundary, not after the next bulk decode.
+     * between interactive ones; and INTERACTIVE_BATCHES_PER_SLOT times as many interactive batches.
      */
     #formApart(): FormedBatch | undefined {
         const running: Record<Priority, number> = { interactive: 0, bulk: 0 };
         for (const batch of this.#running) running[batch.priority]++;
-        const limits: Record<Priority, number> = { interactive: 2 * this.#runner.concurrency, bulk: this.#runner.concurrency };
+        const limits: Record<Priority, number> = { interactive: INTERACTIVE_BATCHES_PER_SLOT * this.#runner.concurrency, bulk: this.#runner.concurrency };
         for (const priority of PRIORITIES) {
             if (running[priority] >= limits[priority]) continue;
             const batch = this.#formBatch([priority]);
