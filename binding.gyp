@@ -22,6 +22,7 @@
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native/llama-headers",
         "native/llama-headers/include",
         "native/llama-headers/ggml/include"
       ],

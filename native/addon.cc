@@ -11,13 +11,16 @@
 #include "coded-error.h"
 #include "instance-data.h"
 #include "llama-api.h"
+#include "llama-build.h"
 #include "model-registry.h"
 
 namespace qwen3 {
 namespace {
 
 // init(libllamaPath?: string) -> { libraryPath, gpuOffloadSupported }. Binds to the llama.cpp library once per
-// process: the given path, or the libllama that is already loaded (node-llama-cpp's).
+// process: the given path, or the libllama that is already loaded (node-llama-cpp's). Once bound, returns that
+// binding whatever the path (src/engine/llama-library.ts refuses a different one before calling). Which library may
+// be bound is decided in TypeScript (src/engine/llama-build-guard.ts); loadLlamaApi checks ggml's version again.
 Napi::Value Init(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string path;
@@ -40,6 +43,22 @@ Napi::Value FindLoadedLibrary(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), findLoadedLibrary(info[0].As<Napi::String>().Utf8Value()));
 }
 
+// boundLibraryPath() -> the libllama this process is bound to, or "" before a binding succeeded.
+Napi::Value BoundLibraryPath(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), isLlamaApiLoaded() ? loadedLibraryPath() : std::string());
+}
+
+// The llama.cpp build this addon was compiled for (native/llama-headers/llama-build.h).
+Napi::Object BuiltFor(Napi::Env env) {
+    Napi::Object build = Napi::Object::New(env);
+    build.Set("nodeLlamaCppVersion", QWEN3_BUILT_FOR_NODE_LLAMA_CPP_VERSION);
+    build.Set("llamaCppRelease", QWEN3_BUILT_FOR_LLAMA_CPP_RELEASE);
+    build.Set("llamaCppCommit", QWEN3_BUILT_FOR_LLAMA_CPP_COMMIT);
+    build.Set("ggmlVersion", QWEN3_BUILT_FOR_GGML_VERSION);
+    build.Freeze();
+    return build;
+}
+
 Napi::Value LiveModelCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(liveModelCount()));
 }
@@ -51,6 +70,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
     env.SetInstanceData(data);
     exports.Set("init", Napi::Function::New(env, Init));
     exports.Set("findLoadedLibrary", Napi::Function::New(env, FindLoadedLibrary));
+    exports.Set("boundLibraryPath", Napi::Function::New(env, BoundLibraryPath));
+    exports.Set("builtFor", BuiltFor(env));
     exports.Set("loadModel", Napi::Function::New(env, LoadModel));
     exports.Set("liveModelCount", Napi::Function::New(env, LiveModelCount));
     return exports;

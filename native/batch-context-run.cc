@@ -251,6 +251,34 @@ RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t chunkTokens, c
     return decodeChunk(ctx, output, out);
 }
 
+RunStatus BatchContext::checkOutputLayout(llama_context* ctx) {
+    const auto& api = llama();
+    const RunControl control;  // no abort flag, no decode count
+    control_ = &control;
+    // A filler token first (when a decode holds two), so that a llama.cpp refusing its sequence id fails here too.
+    const int32_t filler = std::min(info_.batchTokens, mainCells_) >= 2 ? 1 : 0;
+    batch_.n_tokens = filler + 1;
+    for (int32_t i = 0; i <= filler; i++) {
+        const bool output = i == filler;
+        batch_.token[i] = kFillerToken;
+        batch_.pos[i] = 0;
+        batch_.n_seq_id[i] = 1;
+        batch_.seq_id[i][0] = output ? 0 : kFillerSeqId;
+        batch_.logits[i] = output ? 1 : 0;
+    }
+    chunkOutputs_.assign(1, 0);
+    chunkOutputBatchIndex_.assign(1, filler);
+    chunkOutputSeqId_.assign(1, 0);
+    std::vector<float> row(static_cast<size_t>(model_->embeddingSize()));
+    const RunStatus status = decodeChunk(ctx, Output::Hidden, row.data());
+    chunkOutputs_.clear();
+    chunkOutputBatchIndex_.clear();
+    chunkOutputSeqId_.clear();
+    control_ = nullptr;
+    api.llama_memory_clear(api.llama_get_memory(ctx), false);
+    return status;
+}
+
 RunStatus BatchContext::decodeChunk(llama_context* ctx, Output output, float* out) {
     const auto& api = llama();
     if (batch_.n_tokens == 0) return {};

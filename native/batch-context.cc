@@ -20,6 +20,13 @@ bool evalCallback(struct ggml_tensor* tensor, bool ask, void* userData) {
 
 bool abortCallback(void* userData) { return static_cast<const BatchContext*>(userData)->stopDecode(); }
 
+// The vocabulary's one token for `word`, or -1 when the word takes several tokens.
+llama_token singleToken(const llama_vocab* vocab, const std::string& word) {
+    llama_token tokens[2];
+    const int32_t n = llama().llama_tokenize(vocab, word.data(), static_cast<int32_t>(word.size()), tokens, 2, false, false);
+    return n == 1 ? tokens[0] : -1;
+}
+
 }  // namespace
 
 BatchContext::BatchContext(std::shared_ptr<LoadedModel> model, const ContextOptions& options)
@@ -41,6 +48,13 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
             self->rankMethod_ = RankMethod::ClassifierRows;
         } else if (rankPooled) {
             self->rankUnavailable_ = "it uses RANK pooling but has no cls.output.weight; re-convert it with llama.cpp b6578 or later";
+        } else {
+            // A causal LM reranker answers "yes" or "no": their ids come from this model's own vocabulary.
+            self->yesToken_ = singleToken(self->model_->vocab(), "yes");
+            self->noToken_ = singleToken(self->model_->vocab(), "no");
+            if (self->yesToken_ < 0 || self->noToken_ < 0) {
+                self->rankUnavailable_ = "its vocabulary has no single token for \"yes\" and for \"no\", the answers a Qwen3 reranker scores";
+            }
         }
     }
 
@@ -79,6 +93,19 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
     self->info_.embeddingSize = self->model_->embeddingSize();
     self->info_.sequenceAlignment = options.sequenceAlignment;
     self->info_.flashAttention = options.flashAttention == 1 ? "on" : options.flashAttention == 0 ? "off" : "auto";
+    if (!options.llamaPooling) {
+        for (llama_context* ctx : {self->ctx_, self->shortCtx_}) {
+            if (ctx == nullptr) continue;
+            if (RunStatus status = self->checkOutputLayout(ctx); status.failed()) {
+                error = "llama.cpp does not decode the way this addon relies on (filler tokens under sequence id 255 beside the real " +
+                        std::string("ones; one F32 row of the model's width per output token in the graph tensor result_norm): ") +
+                        status.message +
+                        ". This llama.cpp is not the build the addon was compiled for; rebuild the addon against it " +
+                        "(`npm rebuild qwen3-embedding --build-from-source`) or bind node-llama-cpp's own build";
+                return nullptr;
+            }
+        }
+    }
     return self;
 }
 

@@ -132,6 +132,10 @@ private:
     RunStatus decodeLayout(llama_context* ctx, uint32_t chunkTokens, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
                            const std::vector<size_t>& offsets, Output output, float* out);
     void betweenDecodes(const llama_context* busy);
+    // Decodes a filler token and one output token in `ctx` and reads the output's result_norm row: fails when
+    // llama.cpp refuses the filler's sequence id or its graph lacks that row as the fast path expects (see onTensor),
+    // so a llama.cpp that changed either fails at context creation, not later or with wrong numbers.
+    RunStatus checkOutputLayout(llama_context* ctx);
     RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
 
     // batch-context-outputs.cc: after a decode, writes each output row's result to `out`.
@@ -159,8 +163,8 @@ private:
     RankMethod rankMethod_ = RankMethod::YesNoLogits;
     std::string rankUnavailable_;
     std::shared_ptr<const ClassifierRows> classifier_;
-    llama_token yesToken_ = 9693;
-    llama_token noToken_ = 2152;
+    llama_token yesToken_ = -1;  // with RankMethod::YesNoLogits: the vocabulary's tokens for "yes" and "no"
+    llama_token noToken_ = -1;
 
     // Per decode: which sequence (index into the call's lengths) each output row belongs to, in batch order,
     // and the batch index of that output.

@@ -1,4 +1,5 @@
 #include "llama-api.h"
+#include "llama-build.h"
 #include "llama-log.h"
 #include "utf8-path.h"
 
@@ -20,11 +21,11 @@
 namespace qwen3 {
 namespace {
 
-// Written once under loadMutex, immutable afterwards: this is the process-wide binding to one llama.cpp build.
+// Written under loadMutex until a binding succeeds, immutable afterwards: the process-wide binding to one llama.cpp
+// build. A failed attempt binds nothing and may be retried (with the same library or another).
 LlamaApi api;
 std::string libraryPath;
-std::string loadError;
-bool attempted = false;
+bool bound = false;
 std::mutex loadMutex;
 
 std::string baseName(const std::string& path) {
@@ -105,13 +106,12 @@ std::string findLoadedLibrary(const std::string& prefix) {
 
 std::string loadLlamaApi(const std::string& libllamaPath) {
     std::lock_guard<std::mutex> lock(loadMutex);
-    if (attempted) return loadError;
-    attempted = true;
+    if (bound) return "";
 
 #ifdef _WIN32
     HMODULE handle = LoadLibraryW(widenUtf8(libllamaPath).c_str());
     if (handle == nullptr) {
-        return loadError = "LoadLibrary failed for " + libllamaPath + " (Windows error " + std::to_string(GetLastError()) + ")";
+        return "LoadLibrary failed for " + libllamaPath + " (Windows error " + std::to_string(GetLastError()) + ")";
     }
     const std::vector<HMODULE> modules = processModules();
     auto resolve = [&](const char* name) -> void* {
@@ -121,16 +121,31 @@ std::string loadLlamaApi(const std::string& libllamaPath) {
         }
         return symbol;
     };
+    auto release = [&] { FreeLibrary(handle); };
 #else
     // RTLD_GLOBAL so the ggml backends that llama.cpp loads later resolve against the same ggml-base copy.
     void* handle = dlopen(libllamaPath.c_str(), RTLD_NOW | RTLD_GLOBAL);
     if (handle == nullptr) {
         const char* reason = dlerror();
-        return loadError = "dlopen failed for " + libllamaPath + ": " + (reason ? reason : "unknown error");
+        return "dlopen failed for " + libllamaPath + ": " + (reason ? reason : "unknown error");
     }
     // dlsym on a handle also searches the library's dependencies (libggml, libggml-base).
     auto resolve = [&](const char* name) -> void* { return dlsym(handle, name); };
+    auto release = [&] { dlclose(handle); };
 #endif
+    // A failure below leaves nothing bound: the library is released and a later call may bind another one.
+
+    // Before any struct crosses: a ggml of another version means other struct layouts (llama_*_params, llama_batch,
+    // ggml_tensor), which no symbol check would notice.
+    const auto version = reinterpret_cast<decltype(&::ggml_version)>(resolve("ggml_version"));
+    const std::string found = version == nullptr ? "" : version();
+    if (found != QWEN3_BUILT_FOR_GGML_VERSION) {
+        release();
+        return libllamaPath + " is built from ggml " + (found.empty() ? "of unknown version (no ggml_version)" : found) +
+               ", but this addon was compiled for ggml " + QWEN3_BUILT_FOR_GGML_VERSION + " (llama.cpp " +
+               QWEN3_BUILT_FOR_LLAMA_CPP_RELEASE + " of node-llama-cpp " + QWEN3_BUILT_FOR_NODE_LLAMA_CPP_VERSION +
+               "): its structs may differ";
+    }
 
     LlamaApi resolved;
     std::string missing;
@@ -140,13 +155,13 @@ std::string loadLlamaApi(const std::string& libllamaPath) {
     QWEN3_LLAMA_FUNCTIONS(QWEN3_RESOLVE)
 #undef QWEN3_RESOLVE
     if (!missing.empty()) {
-        return loadError = libllamaPath + " lacks functions this addon was compiled for (" + missing +
-                           "); it does not match the llama.cpp release of the pinned node-llama-cpp";
+        release();
+        return libllamaPath + " lacks functions this addon was compiled for (" + missing +
+               "); it does not match the llama.cpp release of the pinned node-llama-cpp";
     }
 
-    api = resolved;
-    libraryPath = libllamaPath;
     // Before loading the backends: they log each load, which would reach stderr with llama.cpp's default logger.
+    api = resolved;
     installLlamaLog();
     LogCapture capture;
     api.llama_backend_init();
@@ -157,14 +172,17 @@ std::string loadLlamaApi(const std::string& libllamaPath) {
         api.ggml_backend_load_all_from_path(folder.c_str());
     }
     if (api.ggml_backend_dev_count() == 0) {
-        return loadError = "no ggml backend could be loaded beside " + libllamaPath;
+        // Left loaded (llama_backend_init ran): binding it again may find backends another component loaded since.
+        return "no ggml backend could be loaded beside " + libllamaPath;
     }
-    return loadError = "";
+    libraryPath = libllamaPath;
+    bound = true;
+    return "";
 }
 
 bool isLlamaApiLoaded() {
     std::lock_guard<std::mutex> lock(loadMutex);
-    return attempted && loadError.empty();
+    return bound;
 }
 
 const std::string& loadedLibraryPath() { return libraryPath; }

@@ -75,8 +75,9 @@ struct LlamaApi {
 // very copy node-llama-cpp loaded. Returns an empty string when none is loaded.
 std::string findLoadedLibrary(const std::string& prefix);
 
-// Loads the API from the given libllama path once per process. Later calls with any path return the first
-// result. Returns an empty string on success, else the reason.
+// Binds the API to the given libllama once per process: refused (nothing bound, the library released) when its
+// ggml_version() is not the one this addon was compiled for or a function is missing. Once bound, later calls with
+// any path succeed without doing anything. Returns an empty string on success, else the reason.
 std::string loadLlamaApi(const std::string& libllamaPath);
 
 bool isLlamaApiLoaded();

@@ -1,6 +1,8 @@
 // Extracts the llama.cpp and ggml public headers from the exact llama.cpp source that the pinned
 // node-llama-cpp ships (llama/gitRelease.bundle), so the addon compiles against the same API as the
-// shared libraries it drives at run time. Runs before every source build of the addon (the install script's fallback
+// shared libraries it drives at run time, and writes native/llama-headers/llama-build.h: the build the addon is
+// compiled for (node-llama-cpp's version, its llama.cpp release and commit, ggml's version), which the addon
+// reports and checks before it binds a library (src/engine/llama-build-guard.ts, native/llama-api.cc). Runs before every source build of the addon (the install script's fallback
 // when no prebuilt binary loads, `npm run build:native`, `npm run prebuildify`): no network, about a second.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
@@ -18,15 +20,17 @@ function fail(message) {
     process.exit(1);
 }
 
-let bundle;
+let nodeLlamaCppDir;
 try {
     // node-llama-cpp's exports map hides package.json: walk up from its entry point.
-    let dir = dirname(require.resolve("node-llama-cpp"));
-    while (!existsSync(join(dir, "llama", "gitRelease.bundle")) && dirname(dir) !== dir) dir = dirname(dir);
-    bundle = join(dir, "llama", "gitRelease.bundle");
+    nodeLlamaCppDir = dirname(require.resolve("node-llama-cpp"));
+    while (!existsSync(join(nodeLlamaCppDir, "llama", "gitRelease.bundle")) && dirname(nodeLlamaCppDir) !== nodeLlamaCppDir) {
+        nodeLlamaCppDir = dirname(nodeLlamaCppDir);
+    }
 } catch {
     fail("node-llama-cpp is not installed. Run `npm install` in the project root first.");
 }
+const bundle = join(nodeLlamaCppDir, "llama", "gitRelease.bundle");
 if (!existsSync(bundle)) fail(`${bundle} is missing; reinstall node-llama-cpp with \`npm ci\`.`);
 
 const git = (args, options = {}) => execFileSync("git", args, { stdio: ["ignore", "pipe", "pipe"], ...options });
@@ -38,21 +42,52 @@ try {
 }
 
 const stamp = join(outDir, "SOURCE_COMMIT");
-if (existsSync(stamp) && readFileSync(stamp, "utf8").trim() === head) process.exit(0);
+const ggmlCmake = join(outDir, "ggml", "CMakeLists.txt");
+if (!(existsSync(stamp) && readFileSync(stamp, "utf8").trim() === head && existsSync(ggmlCmake))) extractHeaders();
+writeBuildHeader();
 
-const work = mkdtempSync(join(tmpdir(), "qwen3-llama-headers-"));
-try {
-    git(["clone", "--quiet", "--no-checkout", bundle, join(work, "src")]);
-    const tar = git(["-C", join(work, "src"), "archive", "--format=tar", head, "include", "ggml/include"], { maxBuffer: 64 << 20 });
-    const staging = join(work, "headers");
-    mkdirSync(staging, { recursive: true });
-    execFileSync("tar", ["-x", "-f", "-", "-C", staging], { input: tar }); // "-f -": stdin, whatever this tar's default device
-    writeFileSync(join(staging, "SOURCE_COMMIT"), head + "\n");
-    rmSync(outDir, { recursive: true, force: true });
-    mkdirSync(dirname(outDir), { recursive: true });
-    renameSync(staging, outDir);
-} catch (error) {
-    fail(error.message.split("\n")[0]);
-} finally {
-    rmSync(work, { recursive: true, force: true });
+function extractHeaders() {
+    const work = mkdtempSync(join(tmpdir(), "qwen3-llama-headers-"));
+    try {
+        git(["clone", "--quiet", "--no-checkout", bundle, join(work, "src")]);
+        // ggml/CMakeLists.txt: ggml's version, which ggml_version() of a library built from this source returns.
+        const tar = git(["-C", join(work, "src"), "archive", "--format=tar", head, "include", "ggml/include", "ggml/CMakeLists.txt"], {
+            maxBuffer: 64 << 20,
+        });
+        const staging = join(work, "headers");
+        mkdirSync(staging, { recursive: true });
+        execFileSync("tar", ["-x", "-f", "-", "-C", staging], { input: tar }); // "-f -": stdin, whatever this tar's default device
+        writeFileSync(join(staging, "SOURCE_COMMIT"), head + "\n");
+        rmSync(outDir, { recursive: true, force: true });
+        mkdirSync(dirname(outDir), { recursive: true });
+        renameSync(staging, outDir);
+    } catch (error) {
+        fail(error.message.split("\n")[0]);
+    } finally {
+        rmSync(work, { recursive: true, force: true });
+    }
+}
+
+function writeBuildHeader() {
+    const readJson = (path) => JSON.parse(readFileSync(path, "utf8"));
+    const cmake = readFileSync(ggmlCmake, "utf8");
+    const part = (name) => {
+        const match = new RegExp(`set\\(GGML_VERSION_${name} (\\d+)\\)`).exec(cmake);
+        if (match === null) fail(`no GGML_VERSION_${name} in ${ggmlCmake}`);
+        return match[1];
+    };
+    const build = {
+        NODE_LLAMA_CPP_VERSION: readJson(join(nodeLlamaCppDir, "package.json")).version,
+        LLAMA_CPP_RELEASE: readJson(join(nodeLlamaCppDir, "llama", "binariesGithubRelease.json")).release,
+        LLAMA_CPP_COMMIT: head,
+        GGML_VERSION: [part("MAJOR"), part("MINOR"), part("PATCH")].join("."),
+    };
+    const text =
+        "// Generated by scripts/extract-llama-headers.mjs: the llama.cpp build this addon is compiled for.\n#pragma once\n" +
+        Object.entries(build)
+            .map(([name, value]) => `#define QWEN3_BUILT_FOR_${name} ${JSON.stringify(String(value))}\n`)
+            .join("");
+    const path = join(outDir, "llama-build.h");
+    // Rewritten only when it changes, so that node-gyp does not rebuild the addon for nothing.
+    if (!existsSync(path) || readFileSync(path, "utf8") !== text) writeFileSync(path, text);
 }

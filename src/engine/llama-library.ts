@@ -1,6 +1,16 @@
 import { NativeLoadError } from "../internal/errors.js";
 import { runInShortLivedThread } from "../internal/short-lived-thread.js";
-import { loadNativeAddon } from "./native-addon.js";
+import {
+    checkInstalledNodeLlamaCpp,
+    checkLibraryRecord,
+    checkLoadedLibrary,
+    checkSameBinding,
+    installedNodeLlamaCpp,
+    readLibraryBuildRecord,
+    type LibraryBuildRecord,
+    type LlamaBuild,
+} from "./llama-build-guard.js";
+import { loadNativeAddon, type NativeAddon } from "./native-addon.js";
 
 /** Which llama.cpp backend build to bind: node-llama-cpp picks the best available for "auto". */
 export type GpuOption = "auto" | "cuda" | "vulkan" | "metal" | false;
@@ -8,7 +18,7 @@ export type GpuOption = "auto" | "cuda" | "vulkan" | "metal" | false;
 export interface LlamaLibrary {
     /** The libllama shared library the engine drives. */
     libraryPath: string;
-    /** The GPU type of that build, or false for CPU only; undefined when bound to a library given by path. */
+    /** The GPU type of that build, or false for CPU only (as node-llama-cpp recorded it); undefined when unrecorded. */
     gpu: string | false | undefined;
     /** "prebuilt" or "localBuild" (node-llama-cpp's own source build); undefined when bound by path. */
     buildType: string | undefined;
@@ -19,32 +29,52 @@ export interface LlamaLibrary {
 
 let bound: Promise<LlamaLibrary> | undefined;
 
+/** The llama.cpp build this package's addon was compiled for; only a library of that build is bound. */
+export function addonLlamaBuild(): LlamaBuild {
+    return { ...loadNativeAddon().builtFor };
+}
+
 /**
  * Binds the addon to one llama.cpp build for the whole process. The first call decides: an explicit
  * `libraryPath` (or QWEN3_EMBEDDING_LLAMA_LIBRARY), a library already loaded in this process, or the build that
- * node-llama-cpp resolves for `gpu` (its prebuilt binaries or its local source build; never a compile here).
+ * node-llama-cpp resolves for `gpu` (its prebuilt binaries or its local source build; never a compile here). Each is
+ * held to the build the addon was compiled for first (llama-build-guard.ts). A later call that asks for another
+ * library or GPU type is refused: the binding cannot change while the process runs.
  */
-export function bindLlamaLibrary(options: { gpu?: GpuOption; libraryPath?: string } = {}): Promise<LlamaLibrary> {
+export async function bindLlamaLibrary(options: { gpu?: GpuOption; libraryPath?: string } = {}): Promise<LlamaLibrary> {
     bound ??= bind(options).catch((error: unknown) => {
         bound = undefined;
         throw error;
     });
-    return bound;
+    const library = await bound;
+    checkSameBinding(library, { libraryPath: options.libraryPath, gpu: options.gpu ?? "auto" });
+    return library;
 }
 
 async function bind({ gpu = "auto", libraryPath }: { gpu?: GpuOption; libraryPath?: string }): Promise<LlamaLibrary> {
     const addon = loadNativeAddon();
+    const builtFor = addon.builtFor;
+    // Bound already by another thread of this process (a pool worker): that binding, if it is the one asked for.
+    const boundPath = addon.boundLibraryPath();
+    if (boundPath !== "") return byPath(boundPath, { gpu, libraryPath }, () => addon.init());
+
     const explicitPath = libraryPath ?? process.env["QWEN3_EMBEDDING_LLAMA_LIBRARY"];
     if (explicitPath !== undefined && explicitPath !== "") {
-        const result = initAddon(() => addon.init(explicitPath));
-        return { ...result, gpu: undefined, buildType: undefined, mathCores: undefined };
+        return byPath(explicitPath, { gpu, libraryPath }, (record) => {
+            checkLibraryRecord(builtFor, explicitPath, record);
+            return addon.init(explicitPath);
+        });
     }
-    // Another thread of this process (a pool worker) or the host application may already have bound one.
-    if (addon.findLoadedLibrary("libllama.") !== "" || addon.findLoadedLibrary("llama.") !== "") {
-        const result = initAddon(() => addon.init());
-        return { ...result, gpu: undefined, buildType: undefined, mathCores: undefined };
+    // The host application (its own node-llama-cpp) or a pool worker's node-llama-cpp may have loaded one.
+    const loadedPath = findLoadedLlama(addon);
+    if (loadedPath !== "") {
+        return byPath(loadedPath, { gpu, libraryPath }, (record) => {
+            checkLoadedLibrary(builtFor, loadedPath, record);
+            return addon.init();
+        });
     }
 
+    checkInstalledNodeLlamaCpp(builtFor, installedNodeLlamaCpp());
     let llama: { gpu: string | false; buildType: string; cpuMathCores: number };
     try {
         llama = await resolveBuildInShortLivedThread(gpu);
@@ -61,16 +91,36 @@ async function bind({ gpu = "auto", libraryPath }: { gpu?: GpuOption; libraryPat
             { cause: error },
         );
     }
-    const result = initAddon(() => addon.init());
-    return { ...result, gpu: llama.gpu, buildType: llama.buildType, mathCores: llama.cpuMathCores };
+    const resolvedPath = findLoadedLlama(addon);
+    if (resolvedPath === "") throw new NativeLoadError("node-llama-cpp resolved a llama.cpp build but no libllama is loaded in this process");
+    const library = byPath(resolvedPath, { gpu, libraryPath }, (record) => {
+        checkLibraryRecord(builtFor, resolvedPath, record);
+        return addon.init();
+    });
+    return { ...library, buildType: llama.buildType, mathCores: llama.cpuMathCores };
 }
 
-function initAddon(init: () => { libraryPath: string; gpuOffloadSupported: boolean }) {
+/** Binds (or takes the binding of) the library at `path` after `init` checked it; its GPU type from its record. */
+function byPath(
+    path: string,
+    wanted: { gpu: GpuOption; libraryPath: string | undefined },
+    init: (record: LibraryBuildRecord | undefined) => { libraryPath: string; gpuOffloadSupported: boolean },
+): LlamaLibrary {
+    const record = readLibraryBuildRecord(path);
+    checkSameBinding({ libraryPath: path, gpu: record?.gpu }, wanted);
+    let result: { libraryPath: string; gpuOffloadSupported: boolean };
     try {
-        return init();
+        result = init(record);
     } catch (error) {
+        if (error instanceof NativeLoadError) throw error;
         throw new NativeLoadError(`Could not bind to the llama.cpp library: ${(error as Error).message}`, { cause: error });
     }
+    return { ...result, gpu: record?.gpu, buildType: undefined, mathCores: undefined };
+}
+
+function findLoadedLlama(addon: NativeAddon): string {
+    const loaded = addon.findLoadedLibrary("libllama.");
+    return loaded !== "" ? loaded : addon.findLoadedLibrary("llama.");
 }
 
 /**

@@ -1,10 +1,15 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAddonBinary } from "./addon-binary.js";
+import type { LlamaBuild } from "./llama-build-guard.js";
 
 /** The shape of the compiled addon, qwen3_embedding.node (native/addon.cc, addon-model.cc, addon-context.cc). */
 export interface NativeAddon {
+    /** The llama.cpp build this binary was compiled for (recorded at its build; see llama-build-guard.ts). */
+    readonly builtFor: LlamaBuild;
     init(libraryPath?: string): NativeLibraryInfo;
+    /** The libllama this process is bound to, or "" before a binding succeeded. */
+    boundLibraryPath(): string;
     findLoadedLibrary(prefix: string): string;
     loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean; extraBufferTypes?: boolean }): Promise<NativeModel>;
     /** Models loaded in this process right now, across all threads. */
@@ -90,7 +95,8 @@ function keyList<T>() {
     ): K => keys;
 }
 
-export const NATIVE_ADDON_FUNCTIONS = keyList<NativeAddon>()("init", "findLoadedLibrary", "loadModel", "liveModelCount");
+export const NATIVE_ADDON_KEYS = keyList<NativeAddon>()("builtFor", "init", "boundLibraryPath", "findLoadedLibrary", "loadModel", "liveModelCount");
+export const NATIVE_BUILT_FOR_KEYS = keyList<LlamaBuild>()("nodeLlamaCppVersion", "llamaCppRelease", "llamaCppCommit", "ggmlVersion");
 export const NATIVE_LIBRARY_INFO_KEYS = keyList<NativeLibraryInfo>()("libraryPath", "gpuOffloadSupported");
 export const NATIVE_MODEL_METHODS = keyList<NativeModel>()("info", "tokenize", "detokenize", "createContext", "dispose");
 export const NATIVE_MODEL_INFO_KEYS = keyList<NativeModelInfo>()(

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindLlamaLibrary } from "../../src/engine/llama-library.js";
 import {
     loadNativeAddon,
-    NATIVE_ADDON_FUNCTIONS,
+    NATIVE_ADDON_KEYS,
+    NATIVE_BUILT_FOR_KEYS,
     NATIVE_CONTEXT_INFO_KEYS,
     NATIVE_CONTEXT_METHODS,
     NATIVE_LIBRARY_INFO_KEYS,
@@ -53,9 +54,12 @@ function methodNames(object: object): string[] {
 const sorted = (names: readonly string[]) => [...names].sort();
 
 describe("the native addon's surface matches native-addon.ts", () => {
-    it("exports exactly NATIVE_ADDON_FUNCTIONS", () => {
-        expect(sorted(Object.keys(addon))).toEqual(sorted(NATIVE_ADDON_FUNCTIONS));
-        for (const name of NATIVE_ADDON_FUNCTIONS) expect(typeof addon[name]).toBe("function");
+    it("exports exactly NATIVE_ADDON_KEYS: builtFor, a frozen object of NATIVE_BUILT_FOR_KEYS strings, and functions", () => {
+        expect(sorted(Object.keys(addon))).toEqual(sorted(NATIVE_ADDON_KEYS));
+        for (const name of NATIVE_ADDON_KEYS) expect(typeof addon[name]).toBe(name === "builtFor" ? "object" : "function");
+        expect(sorted(Object.keys(addon.builtFor))).toEqual(sorted(NATIVE_BUILT_FOR_KEYS));
+        for (const name of NATIVE_BUILT_FOR_KEYS) expect(addon.builtFor[name]).toMatch(/^\S+$/);
+        expect(Object.isFrozen(addon.builtFor)).toBe(true);
     });
 
     it("init() answers exactly NATIVE_LIBRARY_INFO_KEYS", () => {

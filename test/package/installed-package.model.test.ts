@@ -2,10 +2,10 @@
 // in a temp folder with `--ignore-scripts` and a PATH holding only node and npm (no cc, c++, make or python3): the
 // prebuilt addon has to load from what the tarball holds. The scratch project embeds with the tiny fixture model from
 // ESM and from CommonJS (require of the ESM package), and type-checks a strict TypeScript consumer against the
-// installed declarations. The prebuilt binary for this host is made first when prebuilds/ lacks it (`npm run
-// prebuildify`, under a minute). npm takes dependencies from its cache (--prefer-offline) and the registry otherwise.
+// installed declarations. The prebuilt binary for this host is made first when prebuilds/ lacks it or is older than
+// the native sources or the llama.cpp build they are compiled for (`npm run prebuildify`, under a minute). npm takes dependencies from its cache (--prefer-offline) and the registry otherwise.
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
@@ -103,10 +103,23 @@ export function dimensionsOf(result: qwen3.EmbeddingResult): number {
     }),
 };
 
+/** Whether prebuilds/ lacks this host's binary, or it predates a native source or the recorded llama.cpp build. */
+function prebuiltIsStale(): boolean {
+    const binary = join(REPO_ROOT, prebuilt);
+    if (!existsSync(binary)) return true;
+    const sources = [
+        "binding.gyp",
+        ...readdirSync(join(REPO_ROOT, "native")).filter((name) => /\.(cc|h)$/.test(name)).map((name) => join("native", name)),
+        join("native", "llama-headers", "llama-build.h"),
+    ];
+    const built = statSync(binary).mtimeMs;
+    return sources.some((path) => !existsSync(join(REPO_ROOT, path)) || statSync(join(REPO_ROOT, path)).mtimeMs > built);
+}
+
 beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "qwen3-installed-package-"));
     modelPath = await ensureFixtureModel({ kind: "embedding", size: "tiny" });
-    if (!existsSync(join(REPO_ROOT, prebuilt))) await run(onPath("npm"), ["run", "prebuildify"], { cwd: REPO_ROOT });
+    if (prebuiltIsStale()) await run(onPath("npm"), ["run", "prebuildify"], { cwd: REPO_ROOT });
     // `npm pack` runs prepare: dist/ is built from the sources as they are now.
     const output = await run(onPath("npm"), ["pack", "--json", "--pack-destination", work], { cwd: REPO_ROOT });
     packed = (JSON.parse(output.slice(output.indexOf("["))) as PackedPackage[])[0]!;
