@@ -3,7 +3,7 @@
  * a closed port and a server that never answers. Every test runs with its own models directory, an empty Hugging Face
  * cache and no token, so nothing here reads or writes the user's real caches.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { AbortedError, InvalidOptionError, ModelFileError, UnsupportedModelError } from "../../src/internal/errors.js";
 import { CONNECT_TIMEOUT_ENV, STALL_TIMEOUT_ENV, formatProgress, pullModel, type DownloadProgress, type DownloadStart } from "../../src/models/model-download.js";
 import { MODELS_DIR_ENV, locatePulledModel } from "../../src/models/model-location.js";
-import { closedPortUrl, startFakeHub, startSilentServer, type FakeHub } from "../support/fake-hub.js";
+import { closedPortUrl, startConnectProxy, startFakeHub, startSilentServer, type FakeHub } from "../support/fake-hub.js";
 import { qwen3HeaderBytes, writeQwen3HeaderFile, type HeaderFlavour, type HeaderShape } from "./qwen3-header-file.js";
 
 let dir: string;
@@ -45,6 +45,7 @@ beforeEach(() => {
     vi.stubEnv(MODELS_DIR_ENV, join(dir, "unused-default"));
     vi.stubEnv(CONNECT_TIMEOUT_ENV, "");
     vi.stubEnv(STALL_TIMEOUT_ENV, "");
+    for (const proxy of ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"]) vi.stubEnv(proxy, undefined);
 });
 
 afterEach(() => {
@@ -195,6 +196,25 @@ describe("downloading (from a fake hub on loopback)", () => {
         expect(await readdir(modelsDir)).toEqual(["Qwen3-Embedding-4B-Q4_K_M.gguf"]);
     });
 
+    it("goes through the proxy http_proxy / HTTP_PROXY names, and around it for a host NO_PROXY lists", async () => {
+        const proxy = await startConnectProxy();
+        try {
+            const bytes = serveModel("qwen3-embedding-0.6b", "embedding-last", EMBEDDING_06B);
+            vi.stubEnv("HTTP_PROXY", proxy.url);
+            const result = await pullModel("qwen3-embedding-0.6b", { modelsDir });
+            expect(readFileSync(result.path).equals(bytes)).toBe(true);
+            expect(proxy.tunnels).toEqual([new URL(hub.url).host]);
+
+            rmSync(result.path);
+            vi.stubEnv("NO_PROXY", new URL(hub.url).hostname);
+            await pullModel("qwen3-embedding-0.6b", { modelsDir });
+            expect(proxy.tunnels).toHaveLength(1);
+            expect(hub.requests).toHaveLength(2);
+        } finally {
+            await proxy.close();
+        }
+    });
+
     it("uses QWEN3_EMBEDDING_MODELS_DIR when no directory is given", async () => {
         vi.stubEnv(MODELS_DIR_ENV, modelsDir);
         serveModel("qwen3-reranker-0.6b", "reranker-rank", EMBEDDING_06B);
@@ -335,6 +355,14 @@ describe("a network that fails: each ends with the message, however long it took
             `Downloading qwen3-embedding-0.6b (Q8_0) from ${url}/Qwen/Qwen3-Embedding-0.6B-GGUF/resolve/main/Qwen3-Embedding-0.6B-Q8_0.gguf failed: ` +
             `cannot connect to ${new URL(url).host} (ECONNREFUSED); check the network connection (or set HF_ENDPOINT to a mirror you can reach), ` +
             `then run \`${pullCommandFor(modelsDir)}\` again`,
+        );
+    });
+
+    it("names the proxy when the connection goes through one", async () => {
+        vi.stubEnv("http_proxy", await closedPortUrl());
+        const error = await rejection(pullModel("qwen3-embedding-0.6b", { modelsDir, connectTimeoutMs: 5_000, stallTimeoutMs: 5_000 }));
+        expect(error.message).toContain(
+            `failed: cannot connect to ${new URL(hub.url).host} (http_proxy=${process.env["http_proxy"]}: through that proxy unless NO_PROXY lists the host) (ECONNREFUSED)`,
         );
     });
 

@@ -1,10 +1,10 @@
 /**
  * Hosts for `pull` to fail or succeed against, on loopback: a fake Hugging Face hub (files under
- * /<repo>/resolve/main/<file> with Range support, listings under /api/models/<repo>), a port nothing listens on, and a
- * server that accepts connections and never answers. Point HF_ENDPOINT at their `url`.
+ * /<repo>/resolve/main/<file> with Range support, listings under /api/models/<repo>), a port nothing listens on, a
+ * server that accepts connections and never answers, and a CONNECT proxy. Point HF_ENDPOINT (or HTTP_PROXY) at their `url`.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { connect, createServer as createTcpServer, type AddressInfo, type Server, type Socket } from "node:net";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -91,4 +91,26 @@ async function listenOnLoopback(server: Server): Promise<() => Promise<void>> {
 
 function urlOf(server: Server): string {
     return `http://${LOOPBACK}:${(server.address() as AddressInfo).port}`;
+}
+
+/** An HTTP proxy that tunnels CONNECT requests (what undici's proxy agent sends) to loopback ports, and records them. */
+export async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
+    const tunnels: string[] = [];
+    const server = createHttpServer((_request, response) => void response.writeHead(405).end());
+    server.on("connect", (request: IncomingMessage, client: Socket, head: Buffer) => {
+        const target = request.url ?? "";
+        tunnels.push(target);
+        const [host, port] = target.split(":");
+        const upstream = connect(Number(port), host!, () => {
+            client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+            upstream.write(head);
+            upstream.pipe(client);
+            client.pipe(upstream);
+        });
+        const drop = () => (upstream.destroy(), client.destroy());
+        upstream.on("error", drop);
+        client.on("error", drop);
+    });
+    const close = await listenOnLoopback(server);
+    return { url: urlOf(server), tunnels, close };
 }
