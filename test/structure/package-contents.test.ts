@@ -15,16 +15,16 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("the package's file list (npm pack --dry-run)", () => {
-    it("holds only the compiled library, prebuilt addons, the fallback build's sources, the manifest, README and package.json", () => {
+    it("holds only the compiled library, prebuilt addons, the fallback build's sources, the manifest, README, LICENSE and package.json", () => {
         expect(paths.filter((path) => !PACKAGE_FILE_RULES.some((rule) => rule.test(path)))).toEqual([]);
     });
 
-    it("holds every source a fallback build compiles, binding.gyp and the header-extraction script its install step runs", () => {
+    it("holds the license package.json names, every source a fallback build compiles, binding.gyp and the header-extraction script its install step runs", () => {
         const native = readdirSync(join(REPO_ROOT, "native")).filter((name) => /\.(cc|h)$/.test(name)).map((name) => `native/${name}`);
         const gyp = JSON.parse(readFileSync(join(REPO_ROOT, "binding.gyp"), "utf8").replace(/^#.*$/gm, "")) as { targets: { sources: string[] }[] };
         const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
         expect(pkg.scripts["install"]).toBe('node-gyp-build "node scripts/extract-llama-headers.mjs"');
-        for (const required of ["package.json", "README.md", "binding.gyp", "scripts/extract-llama-headers.mjs", "models/manifest.json", ...native, ...gyp.targets[0]!.sources]) {
+        for (const required of ["package.json", "README.md", "LICENSE", "binding.gyp", "scripts/extract-llama-headers.mjs", "models/manifest.json", ...native, ...gyp.targets[0]!.sources]) {
             expect(paths).toContain(required);
         }
     });
