@@ -69,7 +69,13 @@ function extractHeaders() {
 }
 
 function writeBuildHeader() {
-    const readJson = (path) => JSON.parse(readFileSync(path, "utf8"));
+    const readJson = (path) => {
+        try {
+            return JSON.parse(readFileSync(path, "utf8"));
+        } catch (error) {
+            fail(`cannot read ${path} (${error.message.split("\n")[0]}); reinstall node-llama-cpp with \`npm ci\``);
+        }
+    };
     const cmake = readFileSync(ggmlCmake, "utf8");
     const part = (name) => {
         const match = new RegExp(`set\\(GGML_VERSION_${name} (\\d+)\\)`).exec(cmake);

@@ -76,8 +76,16 @@ export function installedNodeLlamaCpp(): InstalledNodeLlamaCpp {
     while (!existsSync(join(packageDir, "llama", "binariesGithubRelease.json")) && dirname(packageDir) !== packageDir) {
         packageDir = dirname(packageDir);
     }
-    const read = (path: string) => JSON.parse(readFileSync(join(packageDir, path), "utf8")) as { version?: string; release?: string };
-    return { packageDir, version: String(read("package.json").version), llamaCppRelease: String(read(join("llama", "binariesGithubRelease.json")).release) };
+    // A file that is missing or unreadable gives "unknown", which the check then refuses with its message.
+    const read = (path: string): { version?: unknown; release?: unknown } => {
+        try {
+            return JSON.parse(readFileSync(join(packageDir, path), "utf8")) as { version?: unknown; release?: unknown };
+        } catch {
+            return {};
+        }
+    };
+    const known = (value: unknown) => (typeof value === "string" ? value : "unknown");
+    return { packageDir, version: known(read("package.json").version), llamaCppRelease: known(read(join("llama", "binariesGithubRelease.json")).release) };
 }
 
 /** Refuses to let node-llama-cpp pick a build when it is not the version the addon was compiled with. */
