@@ -1,8 +1,8 @@
 /**
  * HTTP for `pull`, on undici (the library behind Node's own fetch) with two time limits that Node's global fetch does
  * not expose: a connect timeout (name resolution, TCP and TLS) and a stall timeout (the longest wait for the answer's
- * headers, then between two pieces of its body). Through the proxy that HTTPS_PROXY / HTTP_PROXY name (lower case too),
- * except for the hosts NO_PROXY lists, as curl and pip do (undici's EnvHttpProxyAgent). Nothing is retried: a failure is reported at once, and the next
+ * headers, then between two pieces of its body). Through the proxy that HTTPS_PROXY / HTTP_PROXY name, except for the
+ * hosts NO_PROXY lists, as curl does (proxy-from-env.ts). Nothing is retried: a failure is reported at once, and the next
  * `pull` resumes what was written. Not node-llama-cpp's downloader, which cannot be bounded: README, "Why not
  * node-llama-cpp's downloader", has what was tried.
  */
@@ -11,7 +11,8 @@ import { rename, rm, stat } from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { EnvHttpProxyAgent, fetch, type Response } from "undici";
+import { Agent, fetch, ProxyAgent, type Dispatcher, type Response } from "undici";
+import { proxyFromEnv } from "./proxy-from-env.js";
 
 export interface HttpTimeouts {
     connectTimeoutMs: number;
@@ -48,18 +49,32 @@ export class NetworkError extends Error {
 
 /** One client (connection pool) with the time limits; close() drops its connections, a stalled one included. */
 export class HttpSession {
-    readonly #agent: EnvHttpProxyAgent;
+    readonly #agent: Agent;
+    readonly #proxyAgents = new Map<string, ProxyAgent>();
     readonly #timeouts: HttpTimeouts;
     readonly #headers: Record<string, string>;
 
     constructor(timeouts: HttpTimeouts, headers: Record<string, string> = {}) {
         this.#timeouts = timeouts;
         this.#headers = headers;
-        this.#agent = new EnvHttpProxyAgent({
-            connect: { timeout: timeouts.connectTimeoutMs },
-            headersTimeout: timeouts.stallTimeoutMs,
-            bodyTimeout: timeouts.stallTimeoutMs,
-        });
+        this.#agent = new Agent(this.#agentOptions());
+    }
+
+    #agentOptions() {
+        const { connectTimeoutMs, stallTimeoutMs } = this.#timeouts;
+        return { connect: { timeout: connectTimeoutMs }, headersTimeout: stallTimeoutMs, bodyTimeout: stallTimeoutMs };
+    }
+
+    /** The direct agent, or the one for the proxy the environment names for `url`. */
+    #dispatcherFor(url: string): Dispatcher {
+        const proxy = proxyFromEnv(url);
+        if (proxy === undefined) return this.#agent;
+        let agent = this.#proxyAgents.get(proxy.url);
+        if (agent === undefined) {
+            agent = new ProxyAgent({ ...this.#agentOptions(), uri: proxy.url, proxyTls: { timeout: this.#timeouts.connectTimeoutMs } });
+            this.#proxyAgents.set(proxy.url, agent);
+        }
+        return agent;
     }
 
     /** GETs a JSON document. */
@@ -140,14 +155,14 @@ export class HttpSession {
 
     /** Drops every connection, a stalled one included, so that nothing keeps the process alive. */
     async close(): Promise<void> {
-        await this.#agent.destroy();
+        await Promise.all([this.#agent, ...this.#proxyAgents.values()].map((agent) => agent.destroy()));
     }
 
     async #get(url: string, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<Response> {
         let response: Response;
         try {
             response = await fetch(url, {
-                dispatcher: this.#agent,
+                dispatcher: this.#dispatcherFor(url),
                 headers: { "accept-encoding": "identity", ...this.#headers, ...headers },
                 ...(signal !== undefined ? { signal } : {}),
             });
@@ -165,8 +180,8 @@ export class HttpSession {
     /** Names what failed in words (with the code), from the error or its causes: resolving, connecting, a timeout. */
     #networkError(error: unknown, url: string): NetworkError | Error {
         const code = errorCode(error);
-        const proxy = proxyFor(url);
-        const host = hostOf(url) + (proxy === undefined ? "" : ` (${proxy.variable}=${proxy.url}: through that proxy unless NO_PROXY lists the host)`);
+        const proxy = proxyFromEnv(url);
+        const host = hostOf(url) + (proxy === undefined ? "" : ` (through the proxy ${proxy.url}, ${proxy.variable})`);
         const { connectTimeoutMs, stallTimeoutMs } = this.#timeouts;
         const options = { cause: error };
         switch (code) {
@@ -196,17 +211,6 @@ function errorCode(error: unknown, depth = 0): string | undefined {
     const fromCause = errorCode(cause, depth + 1);
     if (fromCause !== undefined) return fromCause;
     return Array.isArray(errors) ? errors.map((inner) => errorCode(inner, depth + 1)).find((inner) => inner !== undefined) : undefined;
-}
-
-/**
- * The proxy variable that applies to `url`'s scheme, read as EnvHttpProxyAgent reads it (lower case first, when defined);
- * NO_PROXY is left to undici: the message only names it.
- */
-function proxyFor(url: string): { variable: string; url: string } | undefined {
-    const [lower, upper] = new URL(url).protocol === "https:" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy", "HTTP_PROXY"];
-    const variable = process.env[lower!] !== undefined ? lower! : upper!;
-    const value = process.env[variable];
-    return value === undefined || value === "" ? undefined : { variable, url: value };
 }
 
 function hostOf(url: string): string {
