@@ -51,8 +51,11 @@ export function addonCandidates(root: string, target: AddonTarget): { path: stri
     ];
 }
 
-/** Loads the first candidate that loads; throws one NativeLoadError naming each one tried and why it failed. */
-export function loadAddonBinary(root: string, target: AddonTarget = currentAddonTarget()): unknown {
+/**
+ * Loads the first candidate that loads and says which file it was; throws one NativeLoadError naming each one tried
+ * and why it failed.
+ */
+export function loadAddonBinary(root: string, target: AddonTarget = currentAddonTarget()): { path: string; exports: unknown } {
     const require = createRequire(join(root, "package.json"));
     const tried: string[] = [];
     let cause: unknown;
@@ -62,7 +65,7 @@ export function loadAddonBinary(root: string, target: AddonTarget = currentAddon
             continue;
         }
         try {
-            return require(path);
+            return { path, exports: require(path) };
         } catch (error) {
             cause ??= error;
             tried.push(`- ${path} (${kind}): ${firstLine(error)}`);
