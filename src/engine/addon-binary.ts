@@ -8,7 +8,7 @@
  *     llama.cpp at build time, it binds the libraries at run time).
  * When neither loads, ONE error says for which platform, what was tried and what failed, and the commands that fix it.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { NativeLoadError } from "../internal/errors.js";
@@ -51,8 +51,11 @@ export function addonCandidates(root: string, target: AddonTarget): { path: stri
     ];
 }
 
-/** Loads the first candidate that loads; throws one NativeLoadError naming each one tried and why it failed. */
-export function loadAddonBinary(root: string, target: AddonTarget = currentAddonTarget()): unknown {
+/**
+ * Loads the first candidate that loads and says which file it was; throws one NativeLoadError naming each one tried
+ * and why it failed.
+ */
+export function loadAddonBinary(root: string, target: AddonTarget = currentAddonTarget()): { path: string; exports: unknown } {
     const require = createRequire(join(root, "package.json"));
     const tried: string[] = [];
     let cause: unknown;
@@ -62,10 +65,10 @@ export function loadAddonBinary(root: string, target: AddonTarget = currentAddon
             continue;
         }
         try {
-            return require(path);
+            return { path, exports: require(path) };
         } catch (error) {
             cause ??= error;
-            tried.push(`- ${path} (${kind}): ${firstLine(error)}`);
+            tried.push(`- ${path} (${kind}): ${firstLine(error)}${archMismatch(path, target)}`);
         }
     }
     throw new NativeLoadError(
@@ -101,6 +104,31 @@ function shippedPrebuilds(root: string): string[] {
         .filter((entry) => entry.isDirectory())
         .flatMap((entry) => list(join(folder, entry.name)).filter((file) => file.name.endsWith(".node")).map((file) => `${entry.name}/${file.name}`))
         .sort();
+}
+
+/** process.arch names of ELF e_machine values. */
+const ELF_MACHINES: Record<number, string> = { 3: "ia32", 40: "arm", 62: "x64", 183: "arm64", 243: "riscv64", 21: "ppc64", 22: "s390x" };
+
+/**
+ * Says so when `path` is an ELF binary for another arch: glibc refuses one with "cannot open shared object file: No
+ * such file or directory" (an x64 build/ in a checkout run by an arm64 Node.js), which reads as if it were not there.
+ */
+function archMismatch(path: string, target: AddonTarget): string {
+    const header = Buffer.alloc(20);
+    try {
+        const fd = openSync(path, "r");
+        try {
+            if (readSync(fd, header, 0, header.length, 0) < header.length) return "";
+        } finally {
+            closeSync(fd);
+        }
+    } catch {
+        return "";
+    }
+    if (header.readUInt32BE(0) !== 0x7f454c46) return ""; // "\x7fELF"
+    const machine = header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18);
+    const arch = ELF_MACHINES[machine] ?? `ELF machine ${machine}`;
+    return arch === target.arch ? "" : ` (the file is there: a binary for ${arch}, not ${target.arch})`;
 }
 
 function firstLine(error: unknown): string {

@@ -10,7 +10,7 @@ import {
     type LibraryBuildRecord,
     type LlamaBuild,
 } from "./llama-build-guard.js";
-import { loadNativeAddon, type NativeAddon } from "./native-addon.js";
+import { loadNativeAddon, nativeAddonPath, type NativeAddon } from "./native-addon.js";
 
 /** Which llama.cpp backend build to bind: node-llama-cpp picks the best available for "auto". */
 export type GpuOption = "auto" | "cuda" | "vulkan" | "metal" | false;
@@ -75,7 +75,7 @@ async function bind({ gpu = "auto", libraryPath }: { gpu?: GpuOption; libraryPat
     }
 
     checkInstalledNodeLlamaCpp(builtFor, installedNodeLlamaCpp());
-    let llama: { gpu: string | false; buildType: string; cpuMathCores: number };
+    let llama: ResolvedBuild;
     try {
         llama = await resolveBuildInShortLivedThread(gpu);
     } catch (error) {
@@ -91,11 +91,10 @@ async function bind({ gpu = "auto", libraryPath }: { gpu?: GpuOption; libraryPat
             { cause: error },
         );
     }
-    const resolvedPath = findLoadedLlama(addon);
-    if (resolvedPath === "") throw new NativeLoadError("node-llama-cpp resolved a llama.cpp build but no libllama is loaded in this process");
+    const resolvedPath = llama.libraryPath;
     const library = byPath(resolvedPath, { gpu, libraryPath }, (record) => {
         checkLibraryRecord(builtFor, resolvedPath, record);
-        return addon.init();
+        return addon.init(resolvedPath);
     });
     return { ...library, buildType: llama.buildType, mathCores: llama.cpuMathCores };
 }
@@ -123,15 +122,30 @@ function findLoadedLlama(addon: NativeAddon): string {
     return loaded !== "" ? loaded : addon.findLoadedLibrary("llama.");
 }
 
+interface ResolvedBuild {
+    gpu: string | false;
+    buildType: string;
+    cpuMathCores: number;
+    /** The libllama that getLlama loaded, as our addon found it loaded in the thread. */
+    libraryPath: string;
+}
+
 /**
- * node-llama-cpp picks and loads the build (its getLlama) in a thread that then ends: the libraries it loaded stay
- * in the process for the addon to bind, and its module graph (~30 MB of heap) leaves with the thread.
+ * node-llama-cpp picks and loads the build (its getLlama) in a thread that then ends, and its module graph (~30 MB of
+ * heap) leaves with the thread. The libraries it loaded may leave too: Node.js unloads a thread's addons when the
+ * thread ends, and node-llama-cpp's linux-x64 libraries stay only because their GNU-unique symbols keep glibc from
+ * unloading them; its linux-arm64 ones have none and were gone once the thread ended (seen under qemu-user,
+ * test/package/linux-arm64-emulated.model.test.ts). So the thread names the libllama it loaded, found by our addon
+ * (loaded there too, from the same file), and the addon binds that file by path.
  */
-function resolveBuildInShortLivedThread(gpu: GpuOption): Promise<{ gpu: string | false; buildType: string; cpuMathCores: number }> {
-    const body = `async ({ gpu }, importModule) => {
+function resolveBuildInShortLivedThread(gpu: GpuOption): Promise<ResolvedBuild> {
+    const body = `async ({ gpu, addonPath }, importModule) => {
         const { getLlama, LlamaLogLevel } = await importModule("node-llama-cpp");
         const llama = await getLlama({ gpu, build: "never", progressLogs: false, skipDownload: true, logLevel: LlamaLogLevel.error });
-        return { gpu: llama.gpu, buildType: llama.buildType, cpuMathCores: llama.cpuMathCores };
+        const { findLoadedLibrary } = require(addonPath);
+        const libraryPath = findLoadedLibrary("libllama.") || findLoadedLibrary("llama.");
+        if (libraryPath === "") throw new Error("getLlama returned, but no libllama is loaded in the process");
+        return { gpu: llama.gpu, buildType: llama.buildType, cpuMathCores: llama.cpuMathCores, libraryPath };
     }`;
-    return runInShortLivedThread(body, { gpu }, ["node-llama-cpp"]);
+    return runInShortLivedThread(body, { gpu, addonPath: nativeAddonPath() }, ["node-llama-cpp"]);
 }

@@ -125,13 +125,22 @@ export const NATIVE_CONTEXT_INFO_KEYS = keyList<NativeContextInfo>()(
     "rankUnavailable",
 );
 
-let addon: NativeAddon | undefined;
+let addon: { path: string; exports: NativeAddon } | undefined;
 
 /** The package root: src/engine/ or dist/engine/, two folders up. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Loads the compiled addon on first use (never on import): a local build, else the prebuilt binary (addon-binary.ts). */
 export function loadNativeAddon(): NativeAddon {
-    addon ??= loadAddonBinary(PACKAGE_ROOT) as NativeAddon;
+    return loadedAddon().exports;
+}
+
+/** The file loadNativeAddon loaded the addon from, for another thread to load the same one. */
+export function nativeAddonPath(): string {
+    return loadedAddon().path;
+}
+
+function loadedAddon(): { path: string; exports: NativeAddon } {
+    addon ??= loadAddonBinary(PACKAGE_ROOT) as { path: string; exports: NativeAddon };
     return addon;
 }

@@ -93,6 +93,22 @@ describe("the addon binary", () => {
         ]);
     });
 
+    it("a binary for another arch: glibc's 'No such file or directory' is followed by what the file is", () => {
+        const root = packageRoot({});
+        const local = join(root, "build", "Release", "qwen3_embedding.node");
+        const header = Buffer.alloc(64); // an ELF header of a 64-bit little-endian shared object for aarch64
+        header.write("\x7fELF\x02\x01\x01", "latin1");
+        header.writeUInt16LE(3, 16);
+        header.writeUInt16LE(183, 18);
+        mkdirSync(join(local, ".."), { recursive: true });
+        writeFileSync(local, header);
+        const line = loadError(root, LINUX_GLIBC).message.split("\n")[2]!;
+        expect(line.startsWith(`- ${local} (local build): `)).toBe(true);
+        expect(line.endsWith(" (the file is there: a binary for arm64, not x64)")).toBe(true);
+        writeFileSync(local, "not a shared library");
+        expect(loadError(root, LINUX_GLIBC).message).not.toContain("the file is there");
+    });
+
     it("with no prebuilds folder at all says so", () => {
         const error = loadError(packageRoot({}), { platform: "darwin", arch: "x64", libc: undefined });
         expect(error.message).toContain("(prebuilt binary for darwin-x64): not there\nPrebuilt binaries in this package: none\n");
