@@ -28,6 +28,7 @@ const FLAGS: Record<string, Flag> = {
     "api-key": { type: "string", multiple: true, value: "<key>", help: "accepted Bearer key, repeatable (env: comma-separated)" },
     "api-key-file": { type: "string", value: "<file>", help: "one key a line (admin), or a JSON object a line: {\"key\",\"users\",\"namespaces\"}" },
     "served-model-name": { type: "string", multiple: true, value: "<[embedding=|reranker=]name>", help: "extra name clients may send as model, repeatable" },
+    "accept-any-model-name": { type: "boolean", value: "", help: "take any model name as the embedding model's while it is the only model served" },
     "max-body-size": { type: "string", value: "<bytes>", help: "largest request body, e.g. 16MB (default 16MB)" },
     "max-inputs": { type: "string", value: "<n>", help: "most inputs or documents per request (default 2048)" },
     "max-tokens-per-input": { type: "string", value: "<n>", help: "tokens per input or rerank prompt (default 8192, at most the context)" },
@@ -151,6 +152,7 @@ export function serverOptionsFrom(values: Record<string, unknown>, env: NodeJS.P
     });
     const apiKeys = [...list(get("api-key")), ...readKeyFile(get("api-key-file"))];
     const truncate = get("truncate");
+    const acceptAny = get("accept-any-model-name");
     return definedOnly<ServerOptions>({
         embeddingModel,
         rerankerModel,
@@ -161,6 +163,7 @@ export function serverOptionsFrom(values: Record<string, unknown>, env: NodeJS.P
         port: integer(get("port")),
         apiKeys: apiKeys.length === 0 ? undefined : apiKeys,
         servedModelNames: emptyAsUndefined(list(get("served-model-name"))),
+        acceptAnyModelName: acceptAny === undefined ? undefined : acceptAny.value === true,
         maxBodyBytes: byteSize(get("max-body-size")),
         maxInputs: integer(get("max-inputs")),
         maxTokensPerInput: integer(get("max-tokens-per-input")),

@@ -43,7 +43,8 @@ describe("model names", () => {
         expect((thrown as HttpError).status).toBe(404);
         expect((thrown as HttpError).message).toBe(
             'The model "bge-m3" is not served for embeddings. Accepted names: "qwen3-embedding-0.6b", "qwen3-embedding-0.6b:Q8_0", ' +
-            '"Qwen/Qwen3-Embedding-0.6B", "Qwen/Qwen3-Embedding-0.6B-GGUF", "Qwen3-Embedding-0.6B-Q8_0", "Qwen3-Embedding-0.6B-Q8_0.gguf"',
+            '"Qwen/Qwen3-Embedding-0.6B", "Qwen/Qwen3-Embedding-0.6B-GGUF", "Qwen3-Embedding-0.6B-Q8_0", "Qwen3-Embedding-0.6B-Q8_0.gguf", ' +
+            '"qwen3-embedding-0.6b:query", "qwen3-embedding-0.6b:document"',
         );
     });
 });
