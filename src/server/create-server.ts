@@ -4,7 +4,9 @@ import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { ApiKeyCheck } from "./auth.js";
 import { HttpError, toHttpError } from "./error-responses.js";
+import { errorBodyIn } from "./error-shapes.js";
 import { ModelCallGate } from "./model-call-gate.js";
+import { registerOllamaEmbedRoutes } from "./ollama-embed-routes.js";
 import { registerOpenAiEmbeddingsRoute } from "./openai-embeddings-route.js";
 import { registerRerankRoutes } from "./rerank-route.js";
 import type { RouteContext } from "./route-context.js";
@@ -101,7 +103,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     const routeOf = (request: FastifyRequest) => request.routeOptions.url ?? "unmatched";
     const sendError = (request: FastifyRequest, reply: FastifyReply, http: HttpError) => {
         metrics.error(routeOf(request), http.status, http.code);
-        return reply.code(http.status).headers(http.headers).send(http.toBody());
+        return reply.code(http.status).headers(http.headers).send(errorBodyIn(request.routeOptions.config?.errorShape, http, request.id));
     };
 
     app.removeContentTypeParser("text/plain"); // JSON only: a cross-site form post cannot reach the models
@@ -152,6 +154,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     registerOpenAiEmbeddingsRoute(app, context);
     registerRerankRoutes(app, context);
     registerTeiEmbedRoute(app, context);
+    registerOllamaEmbedRoutes(app, context);
     registerStatusRoutes(app, context, Date.now(), accessOf);
     // The application routes share the hooks above (auth, limits, logging); the store opens with the first request
     // after the models loaded (503 before, like the model routes).

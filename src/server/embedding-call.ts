@@ -13,7 +13,7 @@ import { tokenInputsToTexts } from "./token-input.js";
 /** One validated embedding request, whichever API shape it came in. */
 export interface EmbeddingCall {
     input: EmbeddingInput;
-    /** The request field holding the inputs ("input" or "inputs"), for messages. */
+    /** The request field holding the inputs ("input", "inputs", "prompt", ...), for messages. */
     param: string;
     choice: Pick<EmbedOptions, "instruction" | "task">;
     dimensions: number | undefined;
@@ -57,7 +57,7 @@ export async function runEmbedding(
  * role, see applyModelRole), `dimensions` (Matryoshka: 32 up to the model's dimension), `normalize` or Jina's
  * `normalized` (default true) and `truncate`.
  */
-export function readEmbeddingCall(body: RequestBody, param: "input" | "inputs", context: RouteContext, model: EmbeddingModelChoice): EmbeddingCall {
+export function readEmbeddingCall(body: RequestBody, param: string, context: RouteContext, model: EmbeddingModelChoice): EmbeddingCall {
     const dimensions = model.served.model.dimensions;
     return {
         input: readEmbeddingInput(body, param, context.options.maxInputs),
