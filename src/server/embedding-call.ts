@@ -19,6 +19,8 @@ export interface EmbeddingCall {
     dimensions: number | undefined;
     normalize: boolean;
     truncate: "end" | "error";
+    /** Tokens per input for this request (Cohere's max_tokens), at most the server's; default the server's. */
+    maxTokens?: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function runEmbedding(
             ...call.choice,
             ...(call.dimensions === undefined ? {} : { dimensions: call.dimensions }),
             normalize: call.normalize,
-            maxTokens: served.maxTokens,
+            maxTokens: call.maxTokens ?? served.maxTokens,
             truncate: call.truncate,
             signal,
             timeoutMs: remainingMs(),
