@@ -7,6 +7,7 @@ import { HttpError, toHttpError } from "./error-responses.js";
 import { errorBodyIn } from "./error-shapes.js";
 import { ModelCallGate } from "./model-call-gate.js";
 import { registerCohereEmbedRoutes } from "./cohere-embed-route.js";
+import { registerLlamaServerRoutes } from "./llama-server-routes.js";
 import { registerOllamaEmbedRoutes } from "./ollama-embed-routes.js";
 import { registerOpenAiEmbeddingsRoute } from "./openai-embeddings-route.js";
 import { registerRerankRoutes } from "./rerank-route.js";
@@ -157,6 +158,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     registerTeiEmbedRoute(app, context);
     registerOllamaEmbedRoutes(app, context);
     registerCohereEmbedRoutes(app, context);
+    registerLlamaServerRoutes(app, context);
     registerStatusRoutes(app, context, Date.now(), accessOf);
     // The application routes share the hooks above (auth, limits, logging); the store opens with the first request
     // after the models loaded (503 before, like the model routes).
