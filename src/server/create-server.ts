@@ -17,6 +17,9 @@ import { ServerMetrics } from "./server-metrics.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import { registerStatusRoutes, unknownRoute } from "./status-routes.js";
 import { registerTeiEmbedRoute } from "./tei-routes.js";
+import { registerTeiInfoRoute } from "./tei-info-route.js";
+import { registerTeiSimilarityRoutes } from "./tei-similarity-route.js";
+import { registerTeiTokenizeRoutes } from "./tei-tokenize-routes.js";
 import { mountApplicationRoutes, type ApplicationRouteHooks } from "./application-routes.js";
 import { KeyAccess } from "./api-key-access.js";
 import { answerClientError } from "./client-error-handler.js";
@@ -159,6 +162,9 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     registerOllamaEmbedRoutes(app, context);
     registerCohereEmbedRoutes(app, context);
     registerLlamaServerRoutes(app, context);
+    registerTeiInfoRoute(app, context);
+    registerTeiTokenizeRoutes(app, context);
+    registerTeiSimilarityRoutes(app, context);
     registerStatusRoutes(app, context, Date.now(), accessOf);
     // The application routes share the hooks above (auth, limits, logging); the store opens with the first request
     // after the models loaded (503 before, like the model routes).

@@ -54,7 +54,8 @@ export function unknownRoute(method: string, url: string): HttpError {
     const path = url.split("?")[0]!.slice(0, 200);
     return new HttpError(
         404,
-        `No route for ${method} ${path}; this server serves POST /v1/embeddings, /embed, /v1/rerank, /rerank, /v2/rerank and GET /health, /v1/models, /metrics`,
+        `No route for ${method} ${path}; this server serves POST /v1/embeddings, /embed, /v1/embed, /v2/embed, /api/embed, /api/embeddings, /embedding, /embeddings, ` +
+        `/tokenize, /decode, /similarity, /v1/rerank, /rerank, /v2/rerank, /reranking, /v1/reranking and GET /health, /info, /v1/models, /metrics`,
         { code: "not_found" },
     );
 }
