@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { chooseEmbeddingModel, readEmbeddingCall, runEmbedding } from "./embedding-call.js";
 import { invalidField } from "./error-responses.js";
-import { checkRequestedModel } from "./model-names.js";
-import { readDocuments, runRerank } from "./rerank-call.js";
+import { readRerankRequest, runRerank } from "./rerank-call.js";
 import { RequestBody } from "./request-body.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -36,12 +35,8 @@ export function registerLlamaServerRoutes(app: FastifyInstance, context: RouteCo
     }
     for (const path of ["/reranking", "/v1/reranking"]) {
         app.post(path, async (request, reply) => {
-            const served = context.models.reranker();
             const body = new RequestBody(request.body, RERANKING_FIELDS);
-            const model = checkRequestedModel(body.string("model"), served.names, context.models.namesOf("embedding"));
-            const query = body.requiredString("query");
-            const documents = readDocuments(body, "documents", context.options.maxInputs, true);
-            const topN = body.integer("top_n", 1, Number.MAX_SAFE_INTEGER);
+            const { served, model, query, documents, topN } = readRerankRequest(body, context);
             const result = await runRerank(context, reply, served, query, documents, topN === undefined ? {} : { topN });
             return {
                 model,

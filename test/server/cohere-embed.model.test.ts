@@ -7,21 +7,11 @@ import { CohereClient, CohereClientV2, CohereError } from "cohere-ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, type Embedder } from "../../src/index.js";
 import { type RunningServer } from "../../src/exports/server.js";
-import { MODEL_OPTIONS, expectVectorsClose, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
+import { MODEL_OPTIONS, cosine, expectVectorsClose, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 
 const KEY = "cohere-test-key";
 const texts = ["hello", "What is the capital of China?", "Gravity is a force."];
 const MODEL = "embed-v4.0";
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-    let dot = 0, na = 0, nb = 0;
-    for (let i = 0; i < a.length; i++) {
-        dot += a[i]! * b[i]!;
-        na += a[i]! * a[i]!;
-        nb += b[i]! * b[i]!;
-    }
-    return dot / Math.sqrt(na * nb);
-}
 
 let server: RunningServer;
 let library: Embedder;

@@ -6,19 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_INSTRUCTION, createEmbedder, type Embedder } from "../../src/index.js";
 import { type RunningServer } from "../../src/exports/server.js";
-import { MODEL_OPTIONS, expectError, expectVectorsClose, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
+import { MODEL_OPTIONS, cosine, expectError, expectVectorsClose, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 
 const texts = ["What is the capital of China?", "Gravity is a force that attracts two bodies towards each other."];
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-    let dot = 0, na = 0, nb = 0;
-    for (let i = 0; i < a.length; i++) {
-        dot += a[i]! * b[i]!;
-        na += a[i]! * a[i]!;
-        nb += b[i]! * b[i]!;
-    }
-    return dot / Math.sqrt(na * nb);
-}
 
 function decodeFloat32(base64: string): Float32Array {
     const bytes = Buffer.from(base64, "base64");

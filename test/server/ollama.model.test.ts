@@ -6,20 +6,10 @@ import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, type Embedder } from "../../src/index.js";
 import { type RunningServer } from "../../src/exports/server.js";
-import { MODEL_OPTIONS, expectVectorsClose, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
+import { MODEL_OPTIONS, cosine, expectVectorsClose, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 
 const KEY = "ollama-test-key";
 const texts = ["Why is the sky blue?", "Why is the grass green?"];
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-    let dot = 0, na = 0, nb = 0;
-    for (let i = 0; i < a.length; i++) {
-        dot += a[i]! * b[i]!;
-        na += a[i]! * a[i]!;
-        nb += b[i]! * b[i]!;
-    }
-    return dot / Math.sqrt(na * nb);
-}
 
 let server: RunningServer;
 let library: Embedder;
