@@ -54,8 +54,10 @@ function usage(): string {
     });
     return [
         "qwen3-embedding serve [--embedding-model <path|id>] [--reranker-model <path|id>] [--host 127.0.0.1] [--port 8080] [--api-key <key>]...",
-        "Serves POST /v1/embeddings (OpenAI), /embed (TEI), /v1/rerank, /rerank, /v2/rerank (Jina, Cohere, SiliconFlow, TEI)",
-        "and GET /health, /v1/models, /metrics. Every flag is also an environment variable; the flag wins.",
+        "Serves POST /v1/embeddings (OpenAI, Jina), /embed, /tokenize, /decode, /similarity (TEI), /v1/embed, /v2/embed (Cohere),",
+        "/api/embed, /api/embeddings (Ollama), /embedding, /embeddings, /reranking (llama-server), /v1/rerank, /rerank, /v2/rerank",
+        "(Jina, Cohere, SiliconFlow, TEI)",
+        "and GET /health, /info, /v1/models, /metrics. Every flag is also an environment variable; the flag wins.",
         "SIGTERM or SIGINT: stop accepting, finish the requests in progress, exit; a second signal exits at once.",
         "",
         ...rows,
