@@ -106,6 +106,8 @@ describe("model aliases that fix the role", () => {
             'The model "embedding-tiny-s1:document" embeds documents but the request body makes the inputs queries; drop one of the two', "model");
         expectError(await postJson(`${server.url}/v1/embeddings`, { model: "other:query", input: texts }), 404, "model_not_found",
             '"embedding-tiny-s1:query", "embedding-tiny-s1:document"', "model");
+        const models = await (await fetch(`${server.url}/v1/models`)).json() as { data: Record<string, unknown>[] };
+        expect(models.data.map((model) => model["role_aliases"])).toEqual([["embedding-tiny-s1:query", "embedding-tiny-s1:document"], undefined]);
     });
 });
 
