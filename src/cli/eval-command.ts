@@ -1,5 +1,4 @@
 import { writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { UsageError, optionalInteger, requireString, writeLine, type Command } from "./command.js";
 import { KV_CACHE_OPTIONS, KV_CACHE_USAGE, kvCacheOption } from "./kv-cache-flags.js";
 import { createEmbedder, type Embedder } from "../facade/embedder.js";
@@ -10,14 +9,7 @@ import { MTEB_RETRIEVAL_INSTRUCTIONS, findMtebTask, retrievalInstruction } from 
 import { toMtebResult } from "../evaluation/mteb-result.js";
 import { evaluateRetrieval } from "../evaluation/retrieval-evaluation.js";
 import { TASK_NAMES } from "../format/task-instructions.js";
-
-function packageVersion(): string | undefined {
-    try {
-        return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-    } catch {
-        return undefined;
-    }
-}
+import { packageVersion } from "../internal/package-version.js";
 
 const string = { type: "string" } as const;
 

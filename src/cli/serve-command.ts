@@ -28,6 +28,7 @@ const FLAGS: Record<string, Flag> = {
     "api-key": { type: "string", multiple: true, value: "<key>", help: "accepted Bearer key, repeatable (env: comma-separated)" },
     "api-key-file": { type: "string", value: "<file>", help: "one key a line (admin), or a JSON object a line: {\"key\",\"users\",\"namespaces\"}" },
     "served-model-name": { type: "string", multiple: true, value: "<[embedding=|reranker=]name>", help: "extra name clients may send as model, repeatable" },
+    "accept-any-model-name": { type: "boolean", value: "", help: "take any model name as the embedding model's while it is the only model served" },
     "max-body-size": { type: "string", value: "<bytes>", help: "largest request body, e.g. 16MB (default 16MB)" },
     "max-inputs": { type: "string", value: "<n>", help: "most inputs or documents per request (default 2048)" },
     "max-tokens-per-input": { type: "string", value: "<n>", help: "tokens per input or rerank prompt (default 8192, at most the context)" },
@@ -53,8 +54,10 @@ function usage(): string {
     });
     return [
         "qwen3-embedding serve [--embedding-model <path|id>] [--reranker-model <path|id>] [--host 127.0.0.1] [--port 8080] [--api-key <key>]...",
-        "Serves POST /v1/embeddings (OpenAI), /embed (TEI), /v1/rerank, /rerank, /v2/rerank (Jina, Cohere, SiliconFlow, TEI)",
-        "and GET /health, /v1/models, /metrics. Every flag is also an environment variable; the flag wins.",
+        "Serves POST /v1/embeddings (OpenAI, Jina), /embed, /tokenize, /decode, /similarity (TEI), /v1/embed, /v2/embed (Cohere),",
+        "/api/embed, /api/embeddings (Ollama), /embedding, /embeddings, /reranking (llama-server), /v1/rerank, /rerank, /v2/rerank",
+        "(Jina, Cohere, SiliconFlow, TEI)",
+        "and GET /health, /info, /v1/models, /metrics. Every flag is also an environment variable; the flag wins.",
         "SIGTERM or SIGINT: stop accepting, finish the requests in progress, exit; a second signal exits at once.",
         "",
         ...rows,
@@ -151,6 +154,7 @@ export function serverOptionsFrom(values: Record<string, unknown>, env: NodeJS.P
     });
     const apiKeys = [...list(get("api-key")), ...readKeyFile(get("api-key-file"))];
     const truncate = get("truncate");
+    const acceptAny = get("accept-any-model-name");
     return definedOnly<ServerOptions>({
         embeddingModel,
         rerankerModel,
@@ -161,6 +165,7 @@ export function serverOptionsFrom(values: Record<string, unknown>, env: NodeJS.P
         port: integer(get("port")),
         apiKeys: apiKeys.length === 0 ? undefined : apiKeys,
         servedModelNames: emptyAsUndefined(list(get("served-model-name"))),
+        acceptAnyModelName: acceptAny === undefined ? undefined : acceptAny.value === true,
         maxBodyBytes: byteSize(get("max-body-size")),
         maxInputs: integer(get("max-inputs")),
         maxTokensPerInput: integer(get("max-tokens-per-input")),

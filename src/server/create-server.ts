@@ -4,7 +4,11 @@ import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { ApiKeyCheck } from "./auth.js";
 import { HttpError, toHttpError } from "./error-responses.js";
+import { errorBodyIn } from "./error-shapes.js";
 import { ModelCallGate } from "./model-call-gate.js";
+import { registerCohereEmbedRoutes } from "./cohere-embed-route.js";
+import { registerLlamaServerRoutes } from "./llama-server-routes.js";
+import { registerOllamaEmbedRoutes } from "./ollama-embed-routes.js";
 import { registerOpenAiEmbeddingsRoute } from "./openai-embeddings-route.js";
 import { registerRerankRoutes } from "./rerank-route.js";
 import type { RouteContext } from "./route-context.js";
@@ -13,6 +17,9 @@ import { ServerMetrics } from "./server-metrics.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 import { registerStatusRoutes, unknownRoute } from "./status-routes.js";
 import { registerTeiEmbedRoute } from "./tei-routes.js";
+import { registerTeiInfoRoute } from "./tei-info-route.js";
+import { registerTeiSimilarityRoutes } from "./tei-similarity-route.js";
+import { registerTeiTokenizeRoutes } from "./tei-tokenize-routes.js";
 import { mountApplicationRoutes, type ApplicationRouteHooks } from "./application-routes.js";
 import { KeyAccess } from "./api-key-access.js";
 import { answerClientError } from "./client-error-handler.js";
@@ -101,7 +108,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     const routeOf = (request: FastifyRequest) => request.routeOptions.url ?? "unmatched";
     const sendError = (request: FastifyRequest, reply: FastifyReply, http: HttpError) => {
         metrics.error(routeOf(request), http.status, http.code);
-        return reply.code(http.status).headers(http.headers).send(http.toBody());
+        return reply.code(http.status).headers(http.headers).send(errorBodyIn(request.routeOptions.config?.errorShape, http, request.id));
     };
 
     app.removeContentTypeParser("text/plain"); // JSON only: a cross-site form post cannot reach the models
@@ -152,6 +159,12 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     registerOpenAiEmbeddingsRoute(app, context);
     registerRerankRoutes(app, context);
     registerTeiEmbedRoute(app, context);
+    registerOllamaEmbedRoutes(app, context);
+    registerCohereEmbedRoutes(app, context);
+    registerLlamaServerRoutes(app, context);
+    registerTeiInfoRoute(app, context);
+    registerTeiTokenizeRoutes(app, context);
+    registerTeiSimilarityRoutes(app, context);
     registerStatusRoutes(app, context, Date.now(), accessOf);
     // The application routes share the hooks above (auth, limits, logging); the store opens with the first request
     // after the models loaded (503 before, like the model routes).

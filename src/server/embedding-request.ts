@@ -2,6 +2,7 @@ import type { EmbedOptions } from "../facade/embedder.js";
 import { DEFAULT_INSTRUCTION, TASK_NAMES, isSymmetricTask, type TaskName } from "../format/task-instructions.js";
 import { describeValue } from "../internal/validation.js";
 import { HttpError, invalidField } from "./error-responses.js";
+import { JINA_TASKS, JINA_TASK_NAMES, isJinaTask } from "./jina-tasks.js";
 import type { RequestBody } from "./request-body.js";
 
 /** Texts, or token-id sequences (OpenAI's `number[]` / `number[][]`). */
@@ -67,7 +68,8 @@ function tokenIds(name: string, ids: readonly unknown[], param = name): number[]
  * Which instruction the inputs get. Queries get `Instruct: {instruction}\nQuery:{text}`; documents are raw text.
  * - `instruction` (or DashScope's `instruct`): free text; makes the inputs queries.
  * - `task`: a named task ("web-search", "semantic-similarity", ...); makes them queries, except that the symmetric
- *   "semantic-similarity" applies to documents too.
+ *   "semantic-similarity" applies to documents too. Jina's task names (`retrieval.query`, `retrieval.passage`, ...)
+ *   are read as jina-tasks.ts maps them.
  * - `input_type` ("query" | "document", also Cohere's "search_query" | "search_document"), DashScope's `text_type`,
  *   or TEI's `prompt_name` ("query" | "document"): queries get the default web-search instruction unless one is given.
  * Without any of these the inputs are documents.
@@ -79,12 +81,14 @@ export function readInstructionChoice(body: RequestBody): Pick<EmbedOptions, "in
         throw invalidField("instruct", "Pass either instruction or instruct (its DashScope name), not both");
     }
     const text = instruction ?? instruct;
-    const task = body.oneOf<TaskName>("task", TASK_NAMES);
+    const taskName = body.oneOf<string>("task", [...TASK_NAMES, ...JINA_TASK_NAMES]);
+    const jina = taskName !== undefined && isJinaTask(taskName) ? JINA_TASKS[taskName] : undefined;
+    const task: TaskName | undefined = jina !== undefined ? jina.task : taskName as TaskName | undefined;
     if (text !== undefined && task !== undefined) throw invalidField("task", "Pass either instruction or task, not both");
 
-    const roles = (["input_type", "text_type", "prompt_name"] as const)
-        .map((name) => ({ name, role: roleOf(body, name) }))
-        .filter((entry): entry is { name: "input_type" | "text_type" | "prompt_name"; role: "query" | "document" } => entry.role !== undefined);
+    const roles = (["input_type", "text_type", "prompt_name", "task"] as const)
+        .map((name) => ({ name, role: name === "task" ? jina?.role : roleOf(body, name) }))
+        .filter((entry): entry is { name: "input_type" | "text_type" | "prompt_name" | "task"; role: "query" | "document" } => entry.role !== undefined);
     const conflicting = roles.find((entry) => entry.role !== roles[0]!.role);
     if (conflicting !== undefined) {
         throw invalidField(conflicting.name, `${roles[0]!.name} says ${roles[0]!.role} but ${conflicting.name} says ${conflicting.role}; give one`);

@@ -12,7 +12,17 @@ export interface ModelNames {
     id: string;
     /** Every accepted name, in the order listed in error messages; matched ignoring case. */
     accepted: readonly string[];
+    /**
+     * Names that also fix the role of the inputs (embedding models only): `<id>:query` embeds them as queries with the
+     * default instruction, `<id>:document` as documents. Any accepted name takes the same suffixes.
+     */
+    roleAliases: readonly string[];
 }
+
+/** The role a `:query` / `:document` model alias gives the inputs. */
+export type ModelRole = "query" | "document";
+
+const ROLE_SUFFIXES: readonly ModelRole[] = ["query", "document"];
 
 /**
  * Accepted names of a model: the served names given for it, the registry's names when the file is a registry model's
@@ -28,7 +38,8 @@ export function modelNames(kind: ServedKind, path: string, argument: string | un
     if (argument !== undefined && !/[/\\]/.test(argument) && !argument.toLowerCase().endsWith(".gguf")) names.push(argument);
     names.push(stem, file);
     const accepted = dedupe(names);
-    return { kind, id: accepted[0]!, accepted };
+    const id = accepted[0]!;
+    return { kind, id, accepted, roleAliases: kind === "embedding" ? ROLE_SUFFIXES.map((role) => `${id}:${role}`) : [] };
 }
 
 /** The registry names of the model whose GGUF file is called `file`, or none. */
@@ -54,20 +65,46 @@ function dedupe(names: readonly string[]): string[] {
     });
 }
 
+/** The model a request names: the name to answer with, and the role its `:query` / `:document` suffix fixes, if any. */
+export interface RequestedModel {
+    name: string;
+    role: ModelRole | undefined;
+}
+
 /**
  * The model a request's `model` field names, checked against the names of the route's model: undefined or a match
  * answers with the model's id (or the name as sent); anything else is a 404 that lists what this route accepts.
  */
 export function checkRequestedModel(requested: string | undefined, names: ModelNames, other: ModelNames | undefined): string {
-    if (requested === undefined) return names.id;
+    return resolveRequestedModel(requested, names, other, false).name;
+}
+
+/**
+ * Like checkRequestedModel, and for an embedding model also reads the role suffixes (`name:query`,
+ * `name:document`, after any accepted name). With `acceptAnyName` (the server's acceptAnyModelName) an unknown name
+ * is taken as this model's when the server serves no other model; with another model served it stays a 404.
+ */
+export function resolveRequestedModel(requested: string | undefined, names: ModelNames, other: ModelNames | undefined, acceptAnyName: boolean): RequestedModel {
+    if (requested === undefined) return { name: names.id, role: undefined };
     const wanted = requested.trim().toLowerCase();
-    if (names.accepted.some((name) => name.toLowerCase() === wanted)) return requested;
-    const route = names.kind === "embedding" ? "embeddings" : "reranking";
+    const matches = (name: string) => names.accepted.some((accepted) => accepted.toLowerCase() === name);
+    if (matches(wanted)) return { name: requested, role: undefined };
+    if (names.kind === "embedding") {
+        const role = ROLE_SUFFIXES.find((suffix) => wanted.endsWith(`:${suffix}`));
+        const stem = role === undefined ? undefined : wanted.slice(0, -(role.length + 1));
+        if (role !== undefined && stem !== undefined && (matches(stem) || (acceptAnyName && other === undefined && stem.length > 0))) {
+            return { name: requested, role };
+        }
+    }
     const isOther = other?.accepted.some((name) => name.toLowerCase() === wanted) === true;
+    if (acceptAnyName && other === undefined && wanted.length > 0) return { name: requested, role: undefined };
+    const route = names.kind === "embedding" ? "embeddings" : "reranking";
     const hint = isOther ? ` ${JSON.stringify(requested)} is this server's ${other!.kind} model, which does not do ${route}.` : "";
+    const listed = [...names.accepted, ...names.roleAliases].map((name) => JSON.stringify(name)).join(", ");
+    const anyHint = acceptAnyName && other !== undefined ? " (acceptAnyModelName applies only while the server serves one model)" : "";
     throw new HttpError(
         404,
-        `The model ${JSON.stringify(requested)} is not served for ${route}.${hint} Accepted names: ${names.accepted.map((name) => JSON.stringify(name)).join(", ")}`,
+        `The model ${JSON.stringify(requested)} is not served for ${route}.${hint} Accepted names: ${listed}${anyHint}`,
         { code: "model_not_found", param: "model" },
     );
 }

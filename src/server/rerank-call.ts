@@ -3,6 +3,7 @@ import type { RerankOptions, RerankResult } from "../facade/reranker.js";
 import { describeValue } from "../internal/validation.js";
 import { HttpError, invalidField, withFieldNames } from "./error-responses.js";
 import type { RequestBody } from "./request-body.js";
+import { checkRequestedModel } from "./model-names.js";
 import type { RouteContext } from "./route-context.js";
 import type { ServedModel } from "./served-models.js";
 import type { ServedReranker } from "./server-options.js";
@@ -52,4 +53,25 @@ export async function runRerank(
         context.metrics.processed("reranker", documents.length, result.totalTokens);
         return result;
     });
+}
+
+/** What every `{ model, query, documents, top_n }` rerank body holds, read and checked (the model as answered). */
+export interface RerankRequest {
+    served: ServedModel<ServedReranker>;
+    model: string;
+    query: string;
+    documents: string[];
+    topN: number | undefined;
+}
+
+/** Reads `model`, `query`, `documents` (strings or `{ text }`) and `top_n` of a Jina / Cohere / llama-server body. */
+export function readRerankRequest(body: RequestBody, context: RouteContext): RerankRequest {
+    const served = context.models.reranker();
+    return {
+        served,
+        model: checkRequestedModel(body.string("model"), served.names, context.models.namesOf("embedding")),
+        query: body.requiredString("query"),
+        documents: readDocuments(body, "documents", context.options.maxInputs, true),
+        topN: body.integer("top_n", 1, Number.MAX_SAFE_INTEGER),
+    };
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { checkRequestedModel } from "./model-names.js";
-import { readDocuments, runRerank } from "./rerank-call.js";
+import { readRerankRequest, runRerank } from "./rerank-call.js";
 import { RequestBody } from "./request-body.js";
 import type { RouteContext } from "./route-context.js";
 import { isTeiRerankBody, teiRerank } from "./tei-routes.js";
@@ -25,12 +24,8 @@ export function registerRerankRoutes(app: FastifyInstance, context: RouteContext
     for (const path of RERANK_PATHS) {
         app.post(path, async (request, reply) => {
             if (isTeiRerankBody(request.body)) return teiRerank(context, request, reply);
-            const served = context.models.reranker();
             const body = new RequestBody(request.body, FIELDS);
-            const model = checkRequestedModel(body.string("model"), served.names, context.models.namesOf("embedding"));
-            const query = body.requiredString("query");
-            const documents = readDocuments(body, "documents", context.options.maxInputs, true);
-            const topN = body.integer("top_n", 1, Number.MAX_SAFE_INTEGER);
+            const { served, model, query, documents, topN } = readRerankRequest(body, context);
             const returnDocuments = body.boolean("return_documents") ?? false;
             const instruction = body.string("instruction", { nonEmpty: true });
             const maxTokens = body.integer("max_tokens_per_doc", 1, served.maxTokens);

@@ -82,6 +82,13 @@ export interface ServerOptions {
      * `--served-model-name` (repeatable), `QWEN3_EMBEDDING_SERVED_MODEL_NAME` (comma-separated).
      */
     servedModelNames?: readonly string[];
+    /**
+     * Accept any `model` name on the embedding routes, as the embedding model's (for tools hard-wired to a hosted
+     * name such as "text-embedding-3-small"), while the server serves that one model only; with a reranker served too,
+     * an unknown name stays a 404 listing the names (give `servedModelNames` then). `name:query` / `name:document`
+     * still fix the role. Default false. `--accept-any-model-name`, `QWEN3_EMBEDDING_ACCEPT_ANY_MODEL_NAME`.
+     */
+    acceptAnyModelName?: boolean;
     /** Largest request body in bytes; larger ones get 413. Default 16 MiB. `--max-body-size`, `QWEN3_EMBEDDING_MAX_BODY_SIZE`. */
     maxBodyBytes?: number;
     /** Most inputs (embedding inputs or rerank documents) per request; more get 413. Default 2048. `--max-inputs`, `QWEN3_EMBEDDING_MAX_INPUTS`. */
@@ -131,6 +138,7 @@ export interface ResolvedServerOptions {
     port: number;
     apiKeys: readonly ResolvedApiKey[];
     servedModelNames: readonly ServedModelName[];
+    acceptAnyModelName: boolean;
     maxBodyBytes: number;
     maxInputs: number;
     maxTokensPerInput: number | undefined;
@@ -158,7 +166,7 @@ export const DEFAULT_MAX_CONCURRENT_REQUESTS = 512;
 
 const SERVER_OPTIONS = [
     "embeddingModel", "rerankerModel", "embedder", "reranker", "embedderOptions", "rerankerOptions", "database", "host", "port", "apiKeys",
-    "servedModelNames", "maxBodyBytes", "maxInputs", "maxTokensPerInput", "truncate", "requestTimeoutMs", "maxConcurrentRequests",
+    "servedModelNames", "acceptAnyModelName", "maxBodyBytes", "maxInputs", "maxTokensPerInput", "truncate", "requestTimeoutMs", "maxConcurrentRequests",
     "retryAfterSeconds", "corsOrigins", "logLevel", "logStream", "schedulerStats",
 ] as const;
 
@@ -198,6 +206,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
         port: opts.port === undefined ? DEFAULT_PORT : checkInteger("port", opts.port, 0, 65535),
         apiKeys,
         servedModelNames,
+        acceptAnyModelName: opts.acceptAnyModelName === undefined ? false : checkBoolean("acceptAnyModelName", opts.acceptAnyModelName),
         maxBodyBytes: opts.maxBodyBytes === undefined ? DEFAULT_MAX_BODY_BYTES : checkInteger("maxBodyBytes", opts.maxBodyBytes, 1024, 2 ** 31 - 1),
         maxInputs: opts.maxInputs === undefined ? DEFAULT_MAX_INPUTS : checkInteger("maxInputs", opts.maxInputs, 1, 1_000_000),
         maxTokensPerInput: opts.maxTokensPerInput === undefined ? undefined : checkInteger("maxTokensPerInput", opts.maxTokensPerInput, 2, 1 << 24),

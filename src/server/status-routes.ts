@@ -7,8 +7,8 @@ import type { RouteContext } from "./route-context.js";
 /**
  * `GET /health` (200 `{ status: "ok" }` once the models are loaded; 503 with `status` "loading", "failed" or
  * "shutting_down" and an OpenAI-shaped `error` otherwise), `GET /v1/models` (OpenAI's list, with each model's
- * accepted names, and its KV cache precision and mode, "exact" or "fast", where the model says) and `GET /metrics`
- * (Prometheus text format).
+ * accepted names, the embedding model's `:query` / `:document` names (`role_aliases`), and its KV cache precision
+ * and mode, "exact" or "fast", where the model says) and `GET /metrics` (Prometheus text format).
  */
 export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number, accessOf: (request: FastifyRequest) => KeyAccess): void {
     app.get("/health", async (_request, reply) => {
@@ -35,6 +35,7 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
                 owned_by: "qwen3-embedding",
                 kind: entry.kind,
                 aliases: entry.names.accepted,
+                ...(entry.names.roleAliases.length > 0 ? { role_aliases: entry.names.roleAliases } : {}),
                 max_input_tokens: entry.maxTokens,
                 ...("dimensions" in entry.served ? { dimensions: entry.served.dimensions } : {}),
                 ...(isKvCacheType(entry.served.kvCacheType) ? { kv_cache_type: entry.served.kvCacheType, mode: precisionModeOf(entry.served.kvCacheType) } : {}),
@@ -54,7 +55,8 @@ export function unknownRoute(method: string, url: string): HttpError {
     const path = url.split("?")[0]!.slice(0, 200);
     return new HttpError(
         404,
-        `No route for ${method} ${path}; this server serves POST /v1/embeddings, /embed, /v1/rerank, /rerank, /v2/rerank and GET /health, /v1/models, /metrics`,
+        `No route for ${method} ${path}; this server serves POST /v1/embeddings, /embed, /v1/embed, /v2/embed, /api/embed, /api/embeddings, /embedding, /embeddings, ` +
+        `/tokenize, /decode, /similarity, /v1/rerank, /rerank, /v2/rerank, /reranking, /v1/reranking and GET /health, /info, /v1/models, /metrics`,
         { code: "not_found" },
     );
 }

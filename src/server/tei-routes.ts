@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { readEmbeddingCall, runEmbedding } from "./embedding-call.js";
+import { chooseEmbeddingModel, readEmbeddingCall, runEmbedding } from "./embedding-call.js";
 import { readTruncate } from "./embedding-request.js";
 import { checkRequestedModel } from "./model-names.js";
 import { readDocuments, runRerank } from "./rerank-call.js";
@@ -21,10 +21,9 @@ const RERANK_FIELDS = ["query", "texts", "raw_scores", "return_text", "truncate"
  */
 export function registerTeiEmbedRoute(app: FastifyInstance, context: RouteContext): void {
     app.post("/embed", async (request, reply) => {
-        const served = context.models.embedding();
         const body = new RequestBody(request.body, EMBED_FIELDS);
-        checkRequestedModel(body.string("model"), served.names, context.models.namesOf("reranker"));
-        const result = await runEmbedding(context, reply, served, readEmbeddingCall(body, "inputs", context, served.model));
+        const chosen = chooseEmbeddingModel(context, body.string("model"));
+        const result = await runEmbedding(context, reply, chosen.served, readEmbeddingCall(body, "inputs", context, chosen));
         return result.embeddings.map((embedding) => Array.from(embedding));
     });
 }

@@ -83,6 +83,17 @@ export function expectVectorsClose(actual: ArrayLike<number>, expected: ArrayLik
     expect(maxAbsDifference(actual, expected)).toBeLessThanOrEqual(FLOAT_TOLERANCE);
 }
 
+/** The cosine similarity of two vectors (any scale). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+    let dot = 0, na = 0, nb = 0;
+    for (let i = 0; i < a.length; i++) {
+        dot += a[i]! * b[i]!;
+        na += a[i]! * a[i]!;
+        nb += b[i]! * b[i]!;
+    }
+    return dot / Math.sqrt(na * nb);
+}
+
 /** A promise with its resolve/reject handles. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
     let resolve!: (value: T) => void;
