@@ -31,6 +31,8 @@ describe("planRerankChunks (document tokens, chunk size, overlap, max chunks)", 
     });
 
     it("stops at max chunks: the rest of the document is not scored", () => {
+        // SiliconFlow's max_chunks_per_doc is the "maximum number of chunks generated from within a document", the
+        // document's score "the highest score among the chunks": https://docs.siliconflow.cn/en/api-reference/rerank/create-rerank
         expect(spans(100, 10, 0, 3)).toEqual([[0, 10], [10, 20], [20, 30]]);
         expect(spans(100, 10, 5, 2)).toEqual([[0, 10], [5, 15]]);
         // one chunk allowed: the document's head, cut as without chunking
