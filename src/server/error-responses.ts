@@ -85,6 +85,16 @@ export function withFieldNames<T>(fieldOf: Readonly<Record<string, string>>, wor
     }
 }
 
+/**
+ * The 503 message for a request past the server's time limit (`timeoutMs` when known): it names what raises the
+ * limit, the flag, its environment variable and the server option.
+ */
+export function requestTimeoutMessage(timeoutMs?: number): string {
+    const limit = timeoutMs === undefined ? "time limit" : `time limit of ${timeoutMs} ms`;
+    return `The request did not finish within the server's ${limit}; raise it with --request-timeout <ms> ` +
+        "(environment QWEN3_EMBEDDING_REQUEST_TIMEOUT, server option requestTimeoutMs)";
+}
+
 /** A 429 with Retry-After. */
 export function tooManyRequests(message: string, code: string, retryAfterSeconds: number): HttpError {
     return new HttpError(429, message, { code, headers: { "retry-after": String(retryAfterSeconds) } });
@@ -189,7 +199,7 @@ function libraryError(error: Qwen3EmbeddingError, retryAfterSeconds: number): { 
             return { http: tooManyRequests(error.message, "queue_full", retryAfterSeconds), internal: false };
         case "ERR_DEADLINE":
         case "ERR_ABORTED":
-            return known(503, "The request did not finish within the server's time limit (--request-timeout)", "timeout");
+            return known(503, requestTimeoutMessage(), "timeout");
         case "ERR_DISPOSED":
             return known(503, "The server is shutting down", "shutting_down");
         case "ERR_WORKER":
