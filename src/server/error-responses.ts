@@ -91,8 +91,18 @@ export function withFieldNames<T>(fieldOf: Readonly<Record<string, string>>, wor
  */
 export function requestTimeoutMessage(timeoutMs?: number): string {
     const limit = timeoutMs === undefined ? "time limit" : `time limit of ${timeoutMs} ms`;
-    return `The request did not finish within the server's ${limit}; raise it with --request-timeout <ms> ` +
-        "(environment QWEN3_EMBEDDING_REQUEST_TIMEOUT, server option requestTimeoutMs)";
+    return `The request did not finish within the server's ${limit}; ${RAISE_REQUEST_TIMEOUT}`;
+}
+
+const RAISE_REQUEST_TIMEOUT = "raise it with --request-timeout <ms> (environment QWEN3_EMBEDDING_REQUEST_TIMEOUT, server option requestTimeoutMs)";
+
+/**
+ * The scheduler refuses at once a call it expects to miss its timeoutMs; over HTTP that limit is what is left of the
+ * server's time limit, so the message names what raises it (a request that alone takes longer never gets through).
+ */
+function queueFullMessage(message: string): string {
+    if (!message.includes("too close to its timeoutMs")) return message;
+    return `${message}; its timeoutMs is what is left of the server's time limit: ${RAISE_REQUEST_TIMEOUT}`;
 }
 
 /** A 429 with Retry-After. */
@@ -196,7 +206,7 @@ function libraryError(error: Qwen3EmbeddingError, retryAfterSeconds: number): { 
         case "ERR_CONTEXT_TOO_SMALL":
             return known(400, error.message, "context_too_small");
         case "ERR_QUEUE_FULL":
-            return { http: tooManyRequests(error.message, "queue_full", retryAfterSeconds), internal: false };
+            return { http: tooManyRequests(queueFullMessage(error.message), "queue_full", retryAfterSeconds), internal: false };
         case "ERR_DEADLINE":
         case "ERR_ABORTED":
             return known(503, requestTimeoutMessage(), "timeout");
