@@ -1,7 +1,7 @@
 import { AbortedError, InvalidOptionError } from "../internal/errors.js";
 import { normalizeInputText } from "../format/input-normalization.js";
 import { RERANK_PREFIX, RERANK_SUFFIX, buildRerankSequence, checkRerankMaxTokens, formatRerankBody, formatRerankHead, MIN_RERANK_DOCUMENT_TOKENS, rerankRoomError } from "../format/rerank-prompt.js";
-import { planRerankChunks } from "../format/rerank-chunks.js";
+import { countRerankChunks, planRerankChunks } from "../format/rerank-chunks.js";
 import { DEFAULT_INSTRUCTION } from "../format/task-instructions.js";
 import { checkScheduleOptions, FACADE_MODEL_OPTIONS, FacadeModel, loadFacadeModel, type FacadeModelOptions, type ScheduleOptions } from "./facade-model.js";
 import { ScheduledFacade } from "./scheduled-facade.js";
@@ -141,6 +141,7 @@ export class Reranker extends ScheduledFacade {
         const headTokens = await this.#checkRoom(queries, instruction, prefix.length, suffix.length, maxTokens, queryName);
         // The body is tokenized as ONE string: tokenizing query and document apart changes merges at the seams.
         const bodies = await model.tokenize(pairs.map(([query, document]) => formatRerankBody(instruction, clean(query), clean(document))), { special: false });
+        if (maxChunks > 1) this.#checkChunkedSize(bodies, queries.map((query) => headTokens.get(query)!), prefix.length + suffix.length, maxTokens, overlap, maxChunks);
         // Each pair's prompts: one, cut to fit, or (maxChunks > 1) one per chunk of its document's tokens.
         const prompts = bodies.map((body, index) => {
             if (maxChunks === 1) return [buildRerankSequence(prefix, body, suffix, maxTokens).tokens];
@@ -166,6 +167,34 @@ export class Reranker extends ScheduledFacade {
         });
         if (this.#calibration !== undefined) scores.forEach((score, index) => (scores[index] = applyCalibration(this.#calibration!, score)));
         return { scores, totalTokens: sequences.reduce((sum, sequence) => sum + sequence.length, 0) };
+    }
+
+    /**
+     * Refuses chunked work larger than the scheduler holds before its prompts are built (a small overlap on long
+     * documents makes many prompts of `maxTokens` each), naming `maxChunksPerDoc`.
+     */
+    #checkChunkedSize(
+        bodies: readonly Int32Array[],
+        heads: readonly number[],
+        templateTokens: number,
+        maxTokens: number,
+        overlap: number,
+        maxChunks: number,
+    ): void {
+        let prompts = 0;
+        let tokens = 0;
+        bodies.forEach((body, index) => {
+            const head = heads[index]!;
+            const counted = countRerankChunks(body.length - head, maxTokens - templateTokens - head, overlap, maxChunks);
+            prompts += counted.chunks;
+            tokens += counted.tokens + counted.chunks * (templateTokens + head);
+        });
+        if (tokens <= this.loaded.maxQueuedTokens) return;
+        throw new InvalidOptionError(
+            `In chunks, these documents make ${prompts} prompts of ${tokens} tokens, more than the reranker queues (maxQueuedTokens ` +
+            `${this.loaded.maxQueuedTokens}); send a smaller maxChunksPerDoc, a smaller overlapTokens or fewer documents`,
+            { option: "maxChunksPerDoc" },
+        );
     }
 
     /**

@@ -32,6 +32,18 @@ export function planRerankChunks(documentTokens: number, chunkTokens: number, ov
 }
 
 /**
+ * How many chunks {@link planRerankChunks} makes and how many document tokens they hold together (shared ones counted
+ * in each chunk), computed without making them: a caller can refuse work that is too large before building prompts.
+ * All chunks but the last are full, since a chunk follows only one that ends before the document's end.
+ */
+export function countRerankChunks(documentTokens: number, chunkTokens: number, overlapTokens: number, maxChunks: number): { chunks: number; tokens: number } {
+    checkRerankOverlap(chunkTokens, overlapTokens, maxChunks);
+    const stride = chunkTokens - overlapTokens;
+    const chunks = documentTokens <= chunkTokens ? 1 : Math.min(maxChunks, 1 + Math.ceil((documentTokens - chunkTokens) / stride));
+    return { chunks, tokens: (chunks - 1) * chunkTokens + Math.min(chunkTokens, documentTokens - (chunks - 1) * stride) };
+}
+
+/**
  * @throws InvalidOptionError (option `overlapTokens`) when `maxChunks` allows more than one chunk and `overlapTokens`
  * is not below `chunkTokens`, the document tokens a prompt holds; the message gives both and the remedies.
  */

@@ -33,14 +33,15 @@ function readChunking(body: RequestBody): Pick<RerankOptions, "maxChunksPerDoc" 
     return { maxChunksPerDoc: maxChunks ?? DEFAULT_MAX_CHUNKS_PER_DOC, overlapTokens: overlap ?? 0 };
 }
 
-/** The reranker's overlap error speaks of its options; over HTTP it names the request fields (its `param` already does). */
+/** The reranker's chunking errors speak of its options; over HTTP they name the request fields (their `param` already does). */
 async function withHttpChunkNames<T>(work: () => Promise<T>): Promise<T> {
     try {
         return await work();
     } catch (error) {
-        if (!(error instanceof HttpError) || error.param !== "overlap_tokens") throw error;
+        if (!(error instanceof HttpError) || (error.param !== "overlap_tokens" && error.param !== "max_chunks_per_doc")) throw error;
         const message = error.message
             .replaceAll("overlapTokens", "overlap_tokens")
+            .replaceAll("maxChunksPerDoc", "max_chunks_per_doc")
             .replace("a larger maxTokens", "a larger max_tokens_per_doc (at most --max-tokens-per-input)");
         throw new HttpError(error.status, message, { code: error.code, param: error.param });
     }

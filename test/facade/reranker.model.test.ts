@@ -235,6 +235,24 @@ describe("long documents in chunks (maxChunksPerDoc, overlapTokens)", () => {
         expect(await rank.score([[query, longDocument]], { maxTokens, maxChunksPerDoc: 1, overlapTokens: 500 })).toEqual([cut]);
     });
 
+    it("refuses chunked work larger than the scheduler queues before building it, naming maxChunksPerDoc", async () => {
+        const small = await createReranker({ model: rank.modelPath, kvCacheType: "f32", batchTokens: 512, maxQueuedTokens: 4 * maxTokens });
+        try {
+            // overlap 63 of 64: one more prompt of maxTokens per document token past the first chunk, at most 1024
+            expect(documentTokens.length - chunkTokens + 1).toBeGreaterThan(1024);
+            const prompts = 1024;
+            const refused = small.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 1024, overlapTokens: 63 });
+            await expect(refused).rejects.toThrow(
+                `In chunks, these documents make ${prompts} prompts of ${prompts * maxTokens} tokens, more than the reranker queues (maxQueuedTokens ` +
+                `${4 * maxTokens}); send a smaller maxChunksPerDoc, a smaller overlapTokens or fewer documents`,
+            );
+            await expect(refused).rejects.toMatchObject({ option: "maxChunksPerDoc" });
+            expect((await small.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 4, overlapTokens: 63 })).totalTokens).toBe(4 * maxTokens);
+        } finally {
+            await small.close();
+        }
+    });
+
     it("refuses an overlap that is not below the document tokens a prompt holds, and checks both options", async () => {
         const refused = rank.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 4, overlapTokens: chunkTokens });
         await expect(refused).rejects.toThrow(InvalidOptionError);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planRerankChunks } from "../../src/format/rerank-chunks.js";
+import { countRerankChunks, planRerankChunks } from "../../src/format/rerank-chunks.js";
 import { expectInvalidOption } from "./expect-invalid-option.js";
 
 /** [start, end) pairs, easier to read in expectations. */
@@ -52,6 +52,19 @@ describe("planRerankChunks (document tokens, chunk size, overlap, max chunks)", 
             });
             // how many: 1 + ceil((length - size) / (size - overlap))
             expect(chunks).toHaveLength(1 + Math.ceil((length - size) / (size - overlap)));
+        }
+    });
+
+    it("countRerankChunks gives the chunks' number and document tokens without making them", () => {
+        expect(countRerankChunks(20, 10, 3, 10)).toEqual({ chunks: 3, tokens: 10 + 10 + 6 });
+        expect(countRerankChunks(100, 10, 5, 2)).toEqual({ chunks: 2, tokens: 20 });
+        expect(countRerankChunks(10, 10, 9, 5)).toEqual({ chunks: 1, tokens: 10 });
+        expect(countRerankChunks(0, 10, 0, 5)).toEqual({ chunks: 1, tokens: 0 });
+        // a million chunks of one token each, counted at once
+        expect(countRerankChunks(1_000_009, 10, 9, Number.MAX_SAFE_INTEGER)).toEqual({ chunks: 1_000_000, tokens: 10_000_000 });
+        for (const [length, size, overlap, max] of [[1000, 37, 36, 50], [1000, 37, 0, 1000], [999, 100, 50, 3], [101, 100, 99, 9], [7, 3, 1, 1]] as const) {
+            const chunks = planRerankChunks(length, size, overlap, max);
+            expect(countRerankChunks(length, size, overlap, max)).toEqual({ chunks: chunks.length, tokens: chunks.reduce((sum, chunk) => sum + chunk.end - chunk.start, 0) });
         }
     });
 

@@ -155,6 +155,11 @@ describe("SiliconFlow's max_chunks_per_doc and overlap_tokens: long documents in
             "overlap_tokens");
         expect((await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, max_tokens_per_doc: 96, max_chunks_per_doc: 4, overlap_tokens: chunk - 1 })).status).toBe(200);
         expectError(await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, overlap_tokens: chunk, max_tokens_per_doc: 96 }), 400, "invalid_value", undefined, "overlap_tokens");
+        // 12 documents of 1024 prompts of 96 tokens (overlap one less than a chunk): more than the reranker queues (1,048,576 tokens)
+        const many = Array.from({ length: 12 }, () => filler.repeat(12));
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents: many, max_tokens_per_doc: 96, overlap_tokens: chunk - 1 }), 400, "invalid_value",
+            "In chunks, these documents make 12288 prompts of 1179648 tokens, more than the reranker queues (maxQueuedTokens 1048576); " +
+            "send a smaller max_chunks_per_doc, a smaller overlap_tokens or fewer documents", "max_chunks_per_doc");
         expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, max_chunks_per_doc: 0 }), 400, "invalid_value",
             "Expected an integer between 1 and 9007199254740991 for max_chunks_per_doc but received number 0", "max_chunks_per_doc");
         expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, overlap_tokens: -1 }), 400, "invalid_value",
