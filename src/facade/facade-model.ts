@@ -73,6 +73,8 @@ export class FacadeModel {
     readonly kvCacheType: KvCacheType;
     /** "embedder" or "reranker", for messages. */
     readonly owner: string;
+    /** Tokens the scheduler holds waiting (`maxQueuedTokens`): a call of more is refused. */
+    readonly maxQueuedTokens: number;
 
     constructor(
         model: EngineModel,
@@ -93,6 +95,7 @@ export class FacadeModel {
         this.modelPath = model.path;
         this.kvCacheType = kvCacheType;
         this.owner = classification.kind === "embedding" ? "embedder" : "reranker";
+        this.maxQueuedTokens = limits.maxQueuedTokens;
     }
 
     /** The model and scheduler; throws DisposedError naming the owner once disposed. */

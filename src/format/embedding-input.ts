@@ -40,6 +40,14 @@ export interface EmbeddingSequence {
 }
 
 /**
+ * The end of the error for an input over `maxTokens` with `truncate: "error"` (its option is `truncate`): the limit
+ * and the library's remedy. The server swaps it for its own limit, flag and request field.
+ */
+export function overlongInputRemedy(maxTokens: number): string {
+    return `but maxTokens is ${maxTokens}; pass truncate: "end" to cut it to fit, or a larger maxTokens`;
+}
+
+/**
  * The token sequence to embed: the text's tokens, cut from the end to `maxTokens - 1` when `truncate` is `"end"`,
  * followed by exactly one {@link END_OF_TEXT_TOKEN}, whose last hidden state is the embedding.
  *
@@ -69,8 +77,8 @@ export function buildEmbeddingSequence(textTokens: Int32Array, options: Embeddin
     const textLimit = maxTokens - 1;
     if (textTokens.length > textLimit && truncate === "error") {
         throw new InvalidOptionError(
-            `Input ${index} has ${textTokens.length + 1} tokens (including the appended <|endoftext|>) but maxTokens is ${maxTokens}; ` +
-            `pass truncate: "end" to cut it to fit, or a larger maxTokens`,
+            `Input ${index} has ${textTokens.length + 1} tokens (including the appended <|endoftext|>) ${overlongInputRemedy(maxTokens)}`,
+            { option: "truncate" },
         );
     }
     const keptLength = Math.min(textTokens.length, textLimit);

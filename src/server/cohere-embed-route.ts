@@ -71,6 +71,7 @@ export function registerCohereEmbedRoutes(app: FastifyInstance, context: RouteCo
                 dimensions: outputDimension,
                 normalize: true,
                 truncate: truncation === "NONE" ? "error" : "end",
+                truncateHint: '"truncate": "END"',
                 ...(maxTokens === undefined ? {} : { maxTokens }),
             });
             const vectors = result.embeddings as Float32Array[];

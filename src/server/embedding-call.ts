@@ -1,7 +1,9 @@
 import type { FastifyReply } from "fastify";
 import type { EmbedOptions, EmbeddingResult } from "../facade/embedder.js";
+import { overlongInputRemedy } from "../format/embedding-input.js";
 import { DEFAULT_INSTRUCTION, isSymmetricTask } from "../format/task-instructions.js";
-import { invalidField } from "./error-responses.js";
+import { InvalidOptionError } from "../internal/errors.js";
+import { HttpError, invalidField } from "./error-responses.js";
 import { readEmbeddingInput, readInstructionChoice, readTruncate, type EmbeddingInput } from "./embedding-request.js";
 import { resolveRequestedModel, type ModelRole } from "./model-names.js";
 import type { RequestBody } from "./request-body.js";
@@ -21,6 +23,11 @@ export interface EmbeddingCall {
     truncate: "end" | "error";
     /** Tokens per input for this request (Cohere's max_tokens), at most the server's; default the server's. */
     maxTokens?: number;
+    /**
+     * The request field and value that cut over-long inputs, for the 400 an over-long input gets: `"truncate": true`
+     * (OpenAI's and TEI's bodies) unless the route's field is another.
+     */
+    truncateHint?: string;
 }
 
 /**
@@ -48,10 +55,24 @@ export async function runEmbedding(
             truncate: call.truncate,
             signal,
             timeoutMs: remainingMs(),
+        }).catch((error: unknown) => {
+            throw error instanceof InvalidOptionError && error.option === "truncate" ? overlongInputError(error, call, call.maxTokens ?? served.maxTokens) : error;
         });
         context.metrics.processed("embedding", texts.length, result.totalTokens);
         return result;
     });
+}
+
+/**
+ * The 400 for an input over the server's tokens-per-input limit, in the request's terms: the library's message with
+ * the server's flag and the request field to send instead of the library's options; `param` is the inputs' field.
+ */
+function overlongInputError(error: InvalidOptionError, call: EmbeddingCall, maxTokens: number): HttpError {
+    const message = error.message.replace(
+        overlongInputRemedy(maxTokens),
+        `but this server takes at most ${maxTokens} tokens per input (--max-tokens-per-input); send ${call.truncateHint ?? '"truncate": true'} to cut it to fit`,
+    );
+    return invalidField(call.param, message);
 }
 
 /**

@@ -85,6 +85,26 @@ export function withFieldNames<T>(fieldOf: Readonly<Record<string, string>>, wor
     }
 }
 
+/**
+ * The 503 message for a request past the server's time limit (`timeoutMs` when known): it names what raises the
+ * limit, the flag, its environment variable and the server option.
+ */
+export function requestTimeoutMessage(timeoutMs?: number): string {
+    const limit = timeoutMs === undefined ? "time limit" : `time limit of ${timeoutMs} ms`;
+    return `The request did not finish within the server's ${limit}; ${RAISE_REQUEST_TIMEOUT}`;
+}
+
+const RAISE_REQUEST_TIMEOUT = "raise it with --request-timeout <ms> (environment QWEN3_EMBEDDING_REQUEST_TIMEOUT, server option requestTimeoutMs)";
+
+/**
+ * The scheduler refuses at once a call it expects to miss its timeoutMs; over HTTP that limit is what is left of the
+ * server's time limit, so the message names what raises it (a request that alone takes longer never gets through).
+ */
+function queueFullMessage(message: string): string {
+    if (!message.includes("too close to its timeoutMs")) return message;
+    return `${message}; its timeoutMs is what is left of the server's time limit: ${RAISE_REQUEST_TIMEOUT}`;
+}
+
 /** A 429 with Retry-After. */
 export function tooManyRequests(message: string, code: string, retryAfterSeconds: number): HttpError {
     return new HttpError(429, message, { code, headers: { "retry-after": String(retryAfterSeconds) } });
@@ -186,10 +206,10 @@ function libraryError(error: Qwen3EmbeddingError, retryAfterSeconds: number): { 
         case "ERR_CONTEXT_TOO_SMALL":
             return known(400, error.message, "context_too_small");
         case "ERR_QUEUE_FULL":
-            return { http: tooManyRequests(error.message, "queue_full", retryAfterSeconds), internal: false };
+            return { http: tooManyRequests(queueFullMessage(error.message), "queue_full", retryAfterSeconds), internal: false };
         case "ERR_DEADLINE":
         case "ERR_ABORTED":
-            return known(503, "The request did not finish within the server's time limit (--request-timeout)", "timeout");
+            return known(503, requestTimeoutMessage(), "timeout");
         case "ERR_DISPOSED":
             return known(503, "The server is shutting down", "shutting_down");
         case "ERR_WORKER":

@@ -1,5 +1,5 @@
 import type { FastifyReply } from "fastify";
-import { HttpError, tooManyRequests } from "./error-responses.js";
+import { HttpError, requestTimeoutMessage, tooManyRequests } from "./error-responses.js";
 import type { ServedKind } from "./model-names.js";
 
 /** An admitted request's work: its signal, and the milliseconds left before its time limit. */
@@ -46,7 +46,7 @@ export class ModelCallGate {
         const timedOut = new Promise<never>((_resolve, reject) => {
             timer = setTimeout(() => {
                 // Settled before the abort, so that the race answers this and not the work's AbortedError.
-                reject(new HttpError(503, `The request did not finish within the server's time limit of ${this.#timeoutMs} ms (--request-timeout)`, {
+                reject(new HttpError(503, requestTimeoutMessage(this.#timeoutMs), {
                     code: "timeout",
                     headers: { "retry-after": String(this.#retryAfterSeconds) },
                 }));

@@ -30,8 +30,11 @@ export function readDocuments(body: RequestBody, param: string, maxInputs: numbe
     });
 }
 
-/** The rerank options whose errors name a request field: the query and the instruction (never cut; see the reranker). */
-const RERANK_FIELDS = { query: "query", instruction: "instruction" } as const;
+/**
+ * The rerank options whose errors name a request field: the query and the instruction (never cut; see the reranker),
+ * and SiliconFlow's chunking fields.
+ */
+const RERANK_FIELDS = { query: "query", instruction: "instruction", overlapTokens: "overlap_tokens", maxChunksPerDoc: "max_chunks_per_doc" } as const;
 
 /**
  * Reranks through the facade, admitted by the gate and under its signal; counts the tokens the model saw. A query or

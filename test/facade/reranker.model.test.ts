@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidOptionError, RERANK_PREFIX, RERANK_SUFFIX, createReranker, formatRerankBody, type Reranker } from "../../src/index.js";
+import { formatRerankHead } from "../../src/format/rerank-prompt.js";
 import { buildFixtureMetadata, buildFixtureTensors, ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { writeGguf } from "../fixtures/gguf-writer.js";
 import { loadQwen3Reference, type Qwen3ReferenceModel } from "../reference/qwen3-reference.js";
@@ -170,6 +171,101 @@ describe("a query or instruction that leaves the document no room", () => {
             `query has ${both.queryTokens} tokens and instruction ${both.instructionTokens}: with the rerank prompt's template (${both.template} tokens) ` +
             `they leave no room for the document within the limit of 256 tokens per prompt (maxTokens); ` +
             `shorten query and instruction to at most ${both.queryTokens + both.instructionTokens - both.excess} tokens together`,
+        );
+    });
+});
+
+describe("long documents in chunks (maxChunksPerDoc, overlapTokens)", () => {
+    // A document of several corpus texts with the answer at its end, scored with 64 document tokens per prompt.
+    const answer = "To unsubscribe from this mailing list, follow the link at the bottom of any message or write to the list owner.";
+    const longDocument = [...documents.slice(0, 3), answer].join("\n\n");
+    const head = referenceTokenize(formatRerankHead(WEB_SEARCH, query));
+    const body = referenceTokenize(formatRerankBody(WEB_SEARCH, query, longDocument));
+    const documentTokens = body.slice(head.length);
+    const chunkTokens = 64;
+    const maxTokens = prefix.length + head.length + suffix.length + chunkTokens;
+    /** The official prompt of document tokens [start, end), built independently, scored by the float64 reference. */
+    const referenceChunk = (start: number, end: number) => {
+        const prompt = [...prefix, ...head, ...documentTokens.slice(start, end), ...suffix];
+        return { length: prompt.length, score: oracle.rankScore(prompt) };
+    };
+
+    it("the head's tokens are the body's first tokens, so the document's tokens are what follows them", () => {
+        expect(body.slice(0, head.length)).toEqual(head);
+        expect(documentTokens.length).toBeGreaterThan(4 * chunkTokens);
+    });
+
+    it("scores each chunk as its own prompt and gives the document its best chunk's score, past the first chunk here", async () => {
+        // 64 tokens a chunk, 16 shared: chunk k holds document tokens [48k, 48k + 64)
+        const chunks: [number, number][] = [];
+        for (let start = 0; chunks.length === 0 || chunks.at(-1)![1] < documentTokens.length; start += 48) {
+            chunks.push([start, Math.min(start + 64, documentTokens.length)]);
+        }
+        const expected = chunks.map(([start, end]) => referenceChunk(start, end));
+        const scores = expected.map((chunk) => chunk.score);
+        const best = scores.indexOf(Math.max(...scores));
+        expect(best).toBeGreaterThan(0); // the fixture's best chunk is not the first: the case that chunking changes
+        expect(Math.abs(scores[best]! - scores[0]!)).toBeGreaterThan(1e-3);
+        for (const reranker of [rank, causal]) {
+            const result = await reranker.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 1024, overlapTokens: 16, returnDocuments: true });
+            expect(Math.abs(result.results[0]!.score - scores[best]!)).toBeLessThanOrEqual(1e-4);
+            expect(result.results[0]!.document).toBe(longDocument); // the whole document, not a chunk
+            expect(result.totalTokens).toBe(expected.reduce((sum, chunk) => sum + chunk.length, 0));
+            // Without chunking the document is its first chunk: cut to fit.
+            const [cut] = await reranker.score([[query, longDocument]], { maxTokens });
+            expect(Math.abs(cut! - scores[0]!)).toBeLessThanOrEqual(1e-4);
+        }
+    });
+
+    it("scores at most maxChunksPerDoc chunks: the rest of the document is not scored", async () => {
+        const first = referenceChunk(0, 64);
+        const second = referenceChunk(64, 128);
+        const result = await rank.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 2 });
+        expect(Math.abs(result.results[0]!.score - Math.max(first.score, second.score))).toBeLessThanOrEqual(1e-4);
+        expect(result.totalTokens).toBe(2 * maxTokens);
+    });
+
+    it("a document that fits one prompt, or one chunk allowed, scores exactly as without chunking", async () => {
+        const pairs = documents.slice(0, 4).map((document) => [query, document] as const);
+        const plain = await rank.score(pairs);
+        expect(await rank.score(pairs, { maxChunksPerDoc: 8, overlapTokens: 100 })).toEqual(plain);
+        const plainResult = await rank.rerank(query, documents.slice(0, 4));
+        expect(await rank.rerank(query, documents.slice(0, 4), { maxChunksPerDoc: 8 })).toEqual(plainResult);
+        const [cut] = await rank.score([[query, longDocument]], { maxTokens });
+        expect(await rank.score([[query, longDocument]], { maxTokens, maxChunksPerDoc: 1, overlapTokens: 500 })).toEqual([cut]);
+    });
+
+    it("refuses chunked work larger than the scheduler queues before building it, naming maxChunksPerDoc", async () => {
+        const small = await createReranker({ model: rank.modelPath, kvCacheType: "f32", batchTokens: 512, maxQueuedTokens: 4 * maxTokens });
+        try {
+            // overlap 63 of 64: one more prompt of maxTokens per document token past the first chunk, at most 1024
+            expect(documentTokens.length - chunkTokens + 1).toBeGreaterThan(1024);
+            const prompts = 1024;
+            const refused = small.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 1024, overlapTokens: 63 });
+            await expect(refused).rejects.toThrow(
+                `In chunks, these documents make ${prompts} prompts of ${prompts * maxTokens} tokens, more than the reranker queues (maxQueuedTokens ` +
+                `${4 * maxTokens}); send a smaller maxChunksPerDoc, a smaller overlapTokens or fewer documents`,
+            );
+            await expect(refused).rejects.toMatchObject({ option: "maxChunksPerDoc" });
+            expect((await small.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 4, overlapTokens: 63 })).totalTokens).toBe(4 * maxTokens);
+        } finally {
+            await small.close();
+        }
+    });
+
+    it("refuses an overlap that is not below the document tokens a prompt holds, and checks both options", async () => {
+        const refused = rank.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 4, overlapTokens: chunkTokens });
+        await expect(refused).rejects.toThrow(InvalidOptionError);
+        await expect(refused).rejects.toThrow(
+            `Expected an integer between 0 and ${chunkTokens - 1} for overlapTokens but received number ${chunkTokens}: each chunk holds ${chunkTokens} document tokens`,
+        );
+        await expect(refused).rejects.toMatchObject({ option: "overlapTokens" });
+        expect((await rank.rerank(query, [longDocument], { maxTokens, maxChunksPerDoc: 4, overlapTokens: chunkTokens - 1 })).totalTokens).toBe(4 * maxTokens);
+        await expect(rank.rerank(query, documents, { maxChunksPerDoc: 0 })).rejects.toThrow(
+            "Expected an integer between 1 and 9007199254740991 for maxChunksPerDoc but received number 0",
+        );
+        await expect(rank.score([[query, longDocument]], { overlapTokens: -1 })).rejects.toThrow(
+            "Expected an integer between 0 and 9007199254740991 for overlapTokens but received number -1",
         );
     });
 });

@@ -124,7 +124,7 @@ describe("hostile input: the right status and message, and the server keeps serv
     it("a 100k-token input: 400 naming it (no work done), or cut to the limit when the request asks", async () => {
         const huge = "token ".repeat(100_000);
         expectError(await postJson(embeddings, { input: ["short", huge] }, auth), 400, "invalid_value",
-            /^Input 1 has 1000\d\d tokens \(including the appended <\|endoftext\|>\) but maxTokens is 4096/);
+            /^Input 1 has 1000\d\d tokens \(including the appended <\|endoftext\|>\) but this server takes at most 4096 tokens per input \(--max-tokens-per-input\); send "truncate": true to cut it to fit$/, "input");
         const cut = await postJson(embeddings, { input: [huge], truncate: true }, auth);
         expect(cut.status).toBe(200);
         expect(cut.body.usage.prompt_tokens).toBe(4096);

@@ -160,8 +160,13 @@ describe("POST /v1/embeddings through the official openai client", () => {
 
     it("inputs over the token limit: 400 naming the input unless the request (or the server) truncates", async () => {
         const long = "word ".repeat(1500);
+        const count = (await library.countTokens([long]))[0]!;
+        // The message speaks HTTP: the server's flag and the body field to send, not the library's options.
+        const message = `Input 1 has ${count} tokens (including the appended <|endoftext|>) but this server takes at most ${MAX_TOKENS} tokens ` +
+            'per input (--max-tokens-per-input); send "truncate": true to cut it to fit';
         const refused = await postJson(`${server.url}/v1/embeddings`, { input: ["fine", long] });
-        expectError(refused, 400, "invalid_value", /Input 1 has \d{4} tokens .* but maxTokens is 1024/);
+        expectError(refused, 400, "invalid_value", message, "input");
+        expect(refused.body.error.message).toBe(message);
         const cut = await postJson(`${server.url}/v1/embeddings`, { input: ["fine", long], truncate: true, encoding_format: "float" });
         expect(cut.status).toBe(200);
         const expected = await library.embed(["fine", long], { maxTokens: MAX_TOKENS, truncate: "end" });
@@ -225,7 +230,9 @@ describe("TEI POST /embed", () => {
         expect(Math.hypot(...raw.body[0])).toBeCloseTo(Math.hypot(...unnormalized.embeddings[0]!), 3);
 
         const long = "word ".repeat(1500);
-        expectError(await postJson(`${server.url}/embed`, { inputs: [long] }), 400, "invalid_value", /Input 0 has \d{4} tokens .* but maxTokens is 1024/);
+        expectError(await postJson(`${server.url}/embed`, { inputs: [long] }), 400, "invalid_value",
+            /^Input 0 has \d{4} tokens \(including the appended <\|endoftext\|>\) but this server takes at most 1024 tokens per input \(--max-tokens-per-input\); send "truncate": true to cut it to fit$/,
+            "inputs");
         expect((await postJson(`${server.url}/embed`, { inputs: [long], truncate: true })).status).toBe(200);
         expectError(await postJson(`${server.url}/embed`, { inputs: [long], truncate: true, truncation_direction: "Left" }), 422, "unsupported_value",
             'Expected "right" for truncation_direction', "truncation_direction");

@@ -189,7 +189,7 @@ describe("limits", () => {
         try {
             await server.ready;
             const response = await postJson(`${server.url}/v1/embeddings`, { input: "slow" });
-            expectError(response, 503, "timeout", "The request did not finish within the server's time limit of 50 ms (--request-timeout)");
+            expectError(response, 503, "timeout", "The request did not finish within the server's time limit of 50 ms; raise it with --request-timeout <ms> (environment QWEN3_EMBEDDING_REQUEST_TIMEOUT, server option requestTimeoutMs)");
             expect(fake.signals[0]!.aborted).toBe(true);
             expect(server.inFlight()).toBe(0);
         } finally {

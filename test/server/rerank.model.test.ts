@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createReranker, type Reranker, type RerankResult } from "../../src/index.js";
+import { RERANK_PREFIX, RERANK_SUFFIX, createReranker, type Reranker, type RerankResult } from "../../src/index.js";
+import { formatRerankHead } from "../../src/format/rerank-prompt.js";
+import { DEFAULT_INSTRUCTION } from "../../src/format/task-instructions.js";
+import { referenceTokenize } from "../support/hf-tokenizer.js";
 import { type RunningServer } from "../../src/exports/server.js";
 import { MODEL_OPTIONS, expectError, fixturePaths, postJson, startFixtureServer } from "./server-fixture.js";
 
@@ -72,7 +75,7 @@ describe("Jina / Cohere / SiliconFlow rerank", () => {
         expect(expected.totalTokens).toBeLessThan(full.totalTokens); // the cap did cut documents
     });
 
-    it("SiliconFlow: POST /rerank with instruction, chunking fields accepted, return_documents false", async () => {
+    it("SiliconFlow: POST /rerank with instruction, chunking fields (documents that fit one chunk score as unchunked), return_documents false", async () => {
         const instruction = "Given a question, find documents that answer it";
         const response = await postJson(`${server.url}/rerank`, {
             model: "BAAI/bge-reranker-v2-m3", query, documents, instruction, top_n: 10, return_documents: false, max_chunks_per_doc: 1024, overlap_tokens: 80,
@@ -100,6 +103,67 @@ describe("Jina / Cohere / SiliconFlow rerank", () => {
             "Expected an integer between 1 and 4096 for max_tokens_per_doc but received number 5000", "max_tokens_per_doc");
         expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, return_documents: "yes" }), 400, "invalid_value",
             'Expected a boolean for return_documents but received the string "yes"', "return_documents");
+    });
+});
+
+describe("SiliconFlow's max_chunks_per_doc and overlap_tokens: long documents in chunks", () => {
+    // SiliconFlow: "Maximum number of chunks generated from within a document. Long documents are divided into multiple
+    // chunks for calculation, and the highest score among the chunks is taken as the document's score" (default 1024);
+    // past that number nothing more is generated, so the rest of the document is not scored.
+    // https://docs.siliconflow.cn/en/api-reference/rerank/create-rerank
+    const filler = "Gravity is a force that attracts two bodies towards each other. ".repeat(12);
+    const long = `${filler}The capital of China is Beijing, a city of more than twenty million people.`;
+    const chunked = [long, documents[1]!, documents[3]!];
+
+    it("scores each chunk of a long document and answers the best chunk's score, with the whole document returned", async () => {
+        const response = await postJson(`${server.url}/v1/rerank`, {
+            query, documents: chunked, max_tokens_per_doc: 96, max_chunks_per_doc: 1024, overlap_tokens: 8, return_documents: true,
+        });
+        expect(response.status).toBe(200);
+        const expected = await library.rerank(query, chunked, { maxTokens: 96, maxChunksPerDoc: 1024, overlapTokens: 8 });
+        expectSameRanking(response.body.results, expected);
+        for (const item of response.body.results as RerankItem[]) expect(item.document).toEqual({ text: chunked[item.index] });
+        expect(response.body.usage.total_tokens).toBe(expected.totalTokens);
+        // The long document was scored in several prompts: more tokens, another score than its first 96-token prompt.
+        const cut = await library.rerank(query, chunked, { maxTokens: 96 });
+        expect(expected.totalTokens).toBeGreaterThan(cut.totalTokens + 96);
+        const scoreOf = (result: RerankResult) => result.results.find((item) => item.index === 0)!.score;
+        expect(scoreOf(expected)).toBeGreaterThanOrEqual(scoreOf(cut));
+        expect(scoreOf(expected)).not.toBe(scoreOf(cut));
+    });
+
+    it("neither field: documents are cut, as before; only overlap_tokens: SiliconFlow's default of 1024 chunks; max_chunks_per_doc: 2 scores two", async () => {
+        const plain = await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, max_tokens_per_doc: 96 });
+        expectSameRanking(plain.body.results, await library.rerank(query, chunked, { maxTokens: 96 }));
+        const overlapOnly = await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, max_tokens_per_doc: 96, overlap_tokens: 4 });
+        expectSameRanking(overlapOnly.body.results, await library.rerank(query, chunked, { maxTokens: 96, maxChunksPerDoc: 1024, overlapTokens: 4 }));
+        const two = await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, max_tokens_per_doc: 96, max_chunks_per_doc: 2 });
+        const expectedTwo = await library.rerank(query, chunked, { maxTokens: 96, maxChunksPerDoc: 2, overlapTokens: 0 });
+        expectSameRanking(two.body.results, expectedTwo);
+        expect(two.body.usage.total_tokens).toBe(expectedTwo.totalTokens);
+    });
+
+    it("an overlap_tokens not below the document tokens a prompt holds is a 400 naming overlap_tokens; bad values too", async () => {
+        // 96 tokens per prompt less the template, the instruction and the query: what a chunk holds
+        const template = [RERANK_PREFIX, formatRerankHead(DEFAULT_INSTRUCTION, query), RERANK_SUFFIX].map((text) => referenceTokenize(text).length);
+        const chunk = 96 - template.reduce((a, b) => a + b, 0);
+        const refused = await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, max_tokens_per_doc: 96, max_chunks_per_doc: 4, overlap_tokens: 500 });
+        expectError(refused, 400, "invalid_value",
+            `Expected an integer between 0 and ${chunk - 1} for overlap_tokens but received number 500: each chunk holds ${chunk} document tokens ` +
+            "(what the limit of tokens per prompt leaves after the template, instruction and query), and the overlap must be smaller; " +
+            "send a smaller overlap_tokens or a larger max_tokens_per_doc (at most --max-tokens-per-input)",
+            "overlap_tokens");
+        expect((await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, max_tokens_per_doc: 96, max_chunks_per_doc: 4, overlap_tokens: chunk - 1 })).status).toBe(200);
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents: chunked, overlap_tokens: chunk, max_tokens_per_doc: 96 }), 400, "invalid_value", undefined, "overlap_tokens");
+        // 12 documents of 1024 prompts of 96 tokens (overlap one less than a chunk): more than the reranker queues (1,048,576 tokens)
+        const many = Array.from({ length: 12 }, () => filler.repeat(12));
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents: many, max_tokens_per_doc: 96, overlap_tokens: chunk - 1 }), 400, "invalid_value",
+            "In chunks, these documents make 12288 prompts of 1179648 tokens, more than the reranker queues (maxQueuedTokens 1048576); " +
+            "send a smaller max_chunks_per_doc, a smaller overlap_tokens or fewer documents", "max_chunks_per_doc");
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, max_chunks_per_doc: 0 }), 400, "invalid_value",
+            "Expected an integer between 1 and 9007199254740991 for max_chunks_per_doc but received number 0", "max_chunks_per_doc");
+        expectError(await postJson(`${server.url}/v1/rerank`, { query, documents, overlap_tokens: -1 }), 400, "invalid_value",
+            "Expected an integer between 0 and 9007199254740991 for overlap_tokens but received number -1", "overlap_tokens");
     });
 });
 

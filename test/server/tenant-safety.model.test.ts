@@ -257,7 +257,7 @@ describe("the application routes under the server's limits", () => {
             // The first request also opens the store, which may take longer than the limit on a busy machine: retry it.
             await expect.poll(async () => (await postJson(`${timed.url}/v1/memories`, { user_id: "u", text: "a memory" })).status, { timeout: 60_000 }).toBe(200);
             const late = await postJson(`${timed.url}/v1/memories/search`, { user_id: "u", query: "rerank me", rerank: true });
-            expectError(late, 503, "timeout", "The request did not finish within the server's time limit of 1000 ms (--request-timeout)");
+            expectError(late, 503, "timeout", "The request did not finish within the server's time limit of 1000 ms; raise it with --request-timeout <ms> (environment QWEN3_EMBEDDING_REQUEST_TIMEOUT, server option requestTimeoutMs)");
             if (reranker.wasEntered()) await reranker.aborted(); // the time limit reached the work too
             const search = await postJson(`${timed.url}/v1/search`, { query: "x", namespace: "missing" });
             expectError(search, 404, "namespace_not_found", undefined, "namespace");
