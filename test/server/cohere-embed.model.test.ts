@@ -118,6 +118,7 @@ describe("Cohere POST /v1/embed through CohereClient", () => {
         const long = "word ".repeat(9000);
         const refused = await v1.embed({ model: MODEL, texts: [long], inputType: "search_document", truncate: "NONE" }).catch((error: unknown) => error);
         expect((refused as CohereError).statusCode).toBe(400);
+        expect(JSON.stringify((refused as CohereError).body)).toContain('send \\"truncate\\": \\"END\\" to cut it to fit');
         const cut = await v1.embed({ model: MODEL, texts: [long], inputType: "search_document" });
         expect((cut.embeddings as number[][])[0]).toHaveLength(64);
     });
