@@ -1,19 +1,9 @@
+import { HttpRequestError } from "../internal/http-request-error.js";
 import { InvalidOptionError } from "../internal/errors.js";
 import { checkInteger, checkString, describeValue } from "../internal/validation.js";
 
 /** A `qwen3-embedding serve` (or compatible server) that could not be reached, or that refused a request. */
-export class ServeRequestError extends Error {
-    readonly url: string;
-    /** The HTTP status, when the server answered. */
-    readonly status: number | undefined;
-
-    constructor(message: string, url: string, status?: number, options?: ErrorOptions) {
-        super(message, options);
-        this.name = "ServeRequestError";
-        this.url = url;
-        this.status = status;
-    }
-}
+export class ServeRequestError extends HttpRequestError {}
 
 /** Where a remote `serve` is and how to talk to it. */
 export interface ServeConnection {

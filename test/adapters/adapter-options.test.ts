@@ -1,27 +1,18 @@
 // Every adapter option is checked in TypeScript before any model or server is touched: the error names the option,
 // what was expected and what was received. The remote URL is a closed port: a check that let a call through would
 // answer with a ServeRequestError instead, and fail here.
-import { describe, expect, it } from "vitest";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Embedder, InvalidOptionError, Reranker, TASK_NAMES } from "../../src/index.js";
+import { expectInvalidOption } from "../format/expect-invalid-option.js";
 import { Qwen3Embeddings, Qwen3Rerank } from "../../src/exports/langchain.js";
 import { createQwen3 } from "../../src/exports/ai-sdk.js";
-import { Qwen3Embedding } from "../../src/exports/llamaindex.js";
+import { Qwen3Embedding, ServeRequestError } from "../../src/exports/llamaindex.js";
 
 const CLOSED = "http://127.0.0.1:9";
 /** Passes `instanceof` without a model: enough for checks that never call it. */
 const embedder = Object.create(Embedder.prototype) as Embedder;
 const reranker = Object.create(Reranker.prototype) as Reranker;
-
-function thrown(action: () => unknown): InvalidOptionError {
-    let error: unknown;
-    try {
-        action();
-    } catch (caught) {
-        error = caught;
-    }
-    expect(error).toBeInstanceOf(InvalidOptionError);
-    return error as InvalidOptionError;
-}
 
 async function rejection(action: () => PromiseLike<unknown>): Promise<InvalidOptionError> {
     const error = await Promise.resolve(action()).then(() => undefined, (caught: unknown) => caught);
@@ -47,18 +38,13 @@ describe("the embeddings adapters' options (LangChain, LlamaIndex, AI SDK share 
         [{ baseUrl: CLOSED, dimensions: 16 }, "dimensions", "Expected an integer between 32 and 1000000 for dimensions but received number 16"],
         [{ baseUrl: CLOSED, dimension: 64 }, undefined, 'Unknown option "dimension" in Qwen3Embeddings options; the known options are embedder, baseUrl, model, apiKey, timeoutMs, instruction, task, dimensions, maxConcurrency, maxRetries, onFailedAttempt'],
     ])("new Qwen3Embeddings(%o) throws, naming %s", (options, option, message) => {
-        const error = thrown(() => new Qwen3Embeddings(options as never));
-        expect(error.message).toBe(message);
-        expect(error.option).toBe(option);
+        expectInvalidOption(() => new Qwen3Embeddings(options as never), message);
+        expect(() => new Qwen3Embeddings(options as never)).toThrow(expect.objectContaining({ option }));
     });
 
     it("LlamaIndex's Qwen3Embedding names itself and checks embedBatchSize", () => {
-        expect(thrown(() => new Qwen3Embedding({} as never)).message).toBe(
-            "Expected embedder (an Embedder from createEmbedder) or baseUrl (a qwen3-embedding serve URL) in Qwen3Embedding options but received neither",
-        );
-        expect(thrown(() => new Qwen3Embedding({ baseUrl: CLOSED, embedBatchSize: 0 })).message).toBe(
-            "Expected an integer between 1 and 9007199254740991 for embedBatchSize but received number 0",
-        );
+        expectInvalidOption(() => new Qwen3Embedding({} as never), "Expected embedder (an Embedder from createEmbedder) or baseUrl (a qwen3-embedding serve URL) in Qwen3Embedding options but received neither");
+        expectInvalidOption(() => new Qwen3Embedding({ baseUrl: CLOSED, embedBatchSize: 0 }), "Expected an integer between 1 and 9007199254740991 for embedBatchSize but received number 0");
     });
 
     it("a query that is not a string is refused before any request", async () => {
@@ -76,7 +62,7 @@ describe("the rerank adapters' options", () => {
         [{ baseUrl: CLOSED, instruction: "" }, 'Expected a non-empty string for instruction but received the string ""'],
         [{ baseUrl: CLOSED, top_n: 3 }, 'Unknown option "top_n" in Qwen3Rerank options; the known options are reranker, baseUrl, model, apiKey, timeoutMs, instruction, topN'],
     ])("new Qwen3Rerank(%o) throws", (options, message) => {
-        expect(thrown(() => new Qwen3Rerank(options as never)).message).toBe(message);
+        expectInvalidOption(() => new Qwen3Rerank(options as never), message);
     });
 
     it("rerank's own topN is checked before any request", async () => {
@@ -94,16 +80,14 @@ describe("the AI SDK provider's options", () => {
         [{ baseUrl: "nope" }, 'Expected an http:// or https:// URL for baseUrl but received the string "nope"'],
         [{ baseUrl: CLOSED, model: "m" }, 'Unknown option "model" in createQwen3 options; the known options are embedder, reranker, baseUrl, apiKey, timeoutMs'],
     ])("createQwen3(%o) throws", (options, message) => {
-        expect(thrown(() => createQwen3(options as never)).message).toBe(message);
+        expectInvalidOption(() => createQwen3(options as never), message);
     });
 
     it("model settings are checked when the model is made", () => {
         const qwen3 = createQwen3({ baseUrl: CLOSED });
-        expect(thrown(() => qwen3.embeddingModel({ inputType: "search_query" } as never)).message).toBe(
-            'Expected one of "query", "document" for inputType but received the string "search_query"',
-        );
-        expect(thrown(() => qwen3.rerankingModel({ topN: 3 } as never)).message).toBe('Unknown option "topN" in rerankingModel settings; the known options are model, instruction');
-        expect(thrown(() => createQwen3({ reranker }).embeddingModel()).message).toBe("embeddingModel() needs an embedder in createQwen3 options (or a baseUrl)");
+        expectInvalidOption(() => qwen3.embeddingModel({ inputType: "search_query" } as never), 'Expected one of "query", "document" for inputType but received the string "search_query"');
+        expectInvalidOption(() => qwen3.rerankingModel({ topN: 3 } as never), 'Unknown option "topN" in rerankingModel settings; the known options are model, instruction');
+        expectInvalidOption(() => createQwen3({ reranker }).embeddingModel(), "embeddingModel() needs an embedder in createQwen3 options (or a baseUrl)");
     });
 
     it("providerOptions.qwen3 is checked on each call, before any request", async () => {
@@ -115,5 +99,31 @@ describe("the AI SDK provider's options", () => {
             'providerOptions.qwen3 gives instruction with inputType "document"; documents are embedded as raw text (set the symmetric task "semantic-similarity" on the model), or send the values as queries',
         );
         expect((await rejection(() => call("query"))).message).toBe('Expected an options object for providerOptions.qwen3 but received the string "query"');
+    });
+});
+
+describe("a serve that cannot be reached", () => {
+    /** A loopback port that was just free: nothing listens there. */
+    let closed: string;
+    beforeAll(async () => {
+        const probe = createNetServer();
+        await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+        closed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+        await new Promise((resolve) => probe.close(resolve));
+    });
+
+    it("is a ServeRequestError naming the URL and the reason", async () => {
+        const embedding = new Qwen3Embedding({ baseUrl: `${closed}/v1/` });
+        const error = await embedding.getQueryEmbedding("q").then(() => undefined, (caught: unknown) => caught);
+        expect(error).toBeInstanceOf(ServeRequestError);
+        expect((error as ServeRequestError).name).toBe("ServeRequestError");
+        expect((error as ServeRequestError).url).toBe(`${closed}/v1/embeddings`);
+        expect((error as ServeRequestError).status).toBeUndefined();
+        expect((error as Error).message).toBe(`POST ${closed}/v1/embeddings failed: ECONNREFUSED`);
+    });
+
+    it("through LangChain's AsyncCaller too (maxRetries 0)", async () => {
+        const embeddings = new Qwen3Embeddings({ baseUrl: closed, maxRetries: 0 });
+        await expect(embeddings.embedDocuments(["d"])).rejects.toThrow(`POST ${closed}/v1/embeddings failed: ECONNREFUSED`);
     });
 });
