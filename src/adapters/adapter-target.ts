@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../internal/errors.js";
-import { describeValue } from "../internal/validation.js";
+import { checkOptionsObject, describeValue } from "../internal/validation.js";
 import { serveClient, type ServeClient, type ServeConnection } from "./serve-client.js";
 
 /**
@@ -31,4 +31,39 @@ export function chooseTarget<K extends string, T>(
         throw new InvalidOptionError(`Expected ${localKey} (${localDescription}) or baseUrl (a qwen3-embedding serve URL) in ${optionsName} but received neither`, { option: localKey });
     }
     return { client: serveClient(options as ServeConnection) };
+}
+
+/** An adapter's checked options (no unknown keys), its model (see chooseTarget), and a model id for logs. */
+export interface AdapterTarget<O, T> {
+    options: O;
+    local: T | undefined;
+    client: ServeClient | undefined;
+    /** `localId` in process; the served model's name, or the server's URL, remotely. */
+    modelId: string;
+}
+
+/** Checks an adapter's options object against `keys` and chooses its target (see chooseTarget). */
+export function readAdapterTarget<O extends Partial<ServeConnection>, K extends keyof O & string, T>(
+    optionsName: string,
+    options: unknown,
+    keys: readonly string[],
+    local: { key: K; class: abstract new (...args: never[]) => T; description: string; id: string },
+): AdapterTarget<O, T> {
+    const opts = checkOptionsObject<O>(optionsName, options, keys as (keyof O & string)[]);
+    const target = chooseTarget(optionsName, opts as Partial<ServeConnection> & Partial<Record<K, unknown>>, local.key, local.class, local.description);
+    return { options: opts, local: target.local, client: target.client, modelId: target.client === undefined ? local.id : (target.client.model ?? target.client.root) };
+}
+
+/** What an adapter's source holds of its target: the in-process model or the serve client, and the model id. */
+export abstract class TargetedSource<T> {
+    protected readonly local: T | undefined;
+    protected readonly client: ServeClient | undefined;
+    /** For logs: "qwen3-embedding" / "qwen3-reranker" in process; the served model's name, or the server's URL, remotely. */
+    readonly modelId: string;
+
+    protected constructor(target: AdapterTarget<unknown, T>) {
+        this.local = target.local;
+        this.client = target.client;
+        this.modelId = target.modelId;
+    }
 }

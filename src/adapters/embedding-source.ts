@@ -1,8 +1,8 @@
 import { Embedder } from "../facade/embedder.js";
 import { DEFAULT_INSTRUCTION, isSymmetricTask, resolveInstruction, TASK_NAMES, type TaskName } from "../format/task-instructions.js";
-import { checkInteger, checkOneOf, checkOptionsObject, checkStringArray, describeValue } from "../internal/validation.js";
-import { chooseTarget } from "./adapter-target.js";
-import { SERVE_CONNECTION_OPTIONS, ServeRequestError, type ServeClient, type ServeConnection } from "./serve-client.js";
+import { checkInteger, checkOneOf, checkStringArray, describeValue } from "../internal/validation.js";
+import { readAdapterTarget, TargetedSource } from "./adapter-target.js";
+import { SERVE_CONNECTION_OPTIONS, ServeRequestError, type ServeConnection } from "./serve-client.js";
 
 /** The instruction queries get: free text, or a named task. Documents never get one (except the symmetric "semantic-similarity"). */
 export interface QueryInstruction {
@@ -32,24 +32,20 @@ export interface SourceEmbeddings {
 }
 
 /** Embeds queries (with their instruction) and documents (bare) through an in-process Embedder or a remote serve. */
-export class EmbeddingSource {
-    readonly #embedder: Embedder | undefined;
-    readonly #client: ServeClient | undefined;
+export class EmbeddingSource extends TargetedSource<Embedder> {
     readonly #defaults: QueryInstruction;
     readonly #dimensions: number | undefined;
-    /** "qwen3-embedding" in process, or the served model's name / the server's URL remotely: for logs. */
-    readonly modelId: string;
 
     /** Checks `options` (named `optionsName` in errors; `extra` are the adapter's own keys, checked by it). */
     constructor(optionsName: string, options: unknown, extra: readonly string[] = []) {
-        const opts = checkOptionsObject<EmbeddingSourceOptions>(optionsName, options, [...EMBEDDING_SOURCE_OPTIONS, ...extra] as (keyof EmbeddingSourceOptions & string)[]);
-        const target = chooseTarget(optionsName, opts, "embedder", Embedder, "an Embedder from createEmbedder");
-        this.#embedder = target.local;
-        this.#client = target.client;
+        const target = readAdapterTarget<EmbeddingSourceOptions, "embedder", Embedder>(optionsName, options, [...EMBEDDING_SOURCE_OPTIONS, ...extra], {
+            key: "embedder", class: Embedder, description: "an Embedder from createEmbedder", id: "qwen3-embedding",
+        });
+        super(target);
+        const opts = target.options;
         this.#defaults = checkQueryInstruction(opts, "");
-        const max = this.#embedder?.dimensions ?? 1_000_000;
+        const max = this.local?.dimensions ?? 1_000_000;
         this.#dimensions = opts.dimensions === undefined ? undefined : checkInteger("dimensions", opts.dimensions, Math.min(32, max), max);
-        this.modelId = this.#embedder !== undefined ? "qwen3-embedding" : (this.#client!.model ?? this.#client!.root);
     }
 
     /** The instruction queries get by default, after the options' instruction / task. */
@@ -64,8 +60,8 @@ export class EmbeddingSource {
             : resolveInstruction(choice) ?? DEFAULT_INSTRUCTION;
         checkStringArray("texts", texts);
         if (texts.length === 0) return { embeddings: [], tokens: 0 };
-        if (this.#embedder !== undefined) {
-            return local(await this.#embedder.embed(texts, { role: "query", instruction, ...this.#shape(signal) }));
+        if (this.local !== undefined) {
+            return local(await this.local.embed(texts, { role: "query", instruction, ...this.#shape(signal) }));
         }
         return this.#remote({ input: texts, input_type: "query", instruction }, texts.length, signal);
     }
@@ -75,8 +71,8 @@ export class EmbeddingSource {
         const task = this.#defaults.task !== undefined && isSymmetricTask(this.#defaults.task) ? this.#defaults.task : undefined;
         checkStringArray("texts", texts);
         if (texts.length === 0) return { embeddings: [], tokens: 0 };
-        if (this.#embedder !== undefined) {
-            return local(await this.#embedder.embedDocuments(texts, { ...(task === undefined ? {} : { task }), ...this.#shape(signal) }));
+        if (this.local !== undefined) {
+            return local(await this.local.embedDocuments(texts, { ...(task === undefined ? {} : { task }), ...this.#shape(signal) }));
         }
         return this.#remote({ input: texts, input_type: "document", ...(task === undefined ? {} : { task }) }, texts.length, signal);
     }
@@ -86,7 +82,7 @@ export class EmbeddingSource {
     }
 
     async #remote(body: Record<string, unknown>, count: number, signal: AbortSignal | undefined): Promise<SourceEmbeddings> {
-        const client = this.#client!;
+        const client = this.client!;
         const dimensions = this.#dimensions === undefined ? {} : { dimensions: this.#dimensions };
         const answer = await client.post("/v1/embeddings", { ...body, ...dimensions, encoding_format: "float" }, signal) as {
             data?: { index?: unknown; embedding?: unknown }[];

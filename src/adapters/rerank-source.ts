@@ -1,7 +1,7 @@
 import { Reranker } from "../facade/reranker.js";
-import { checkInteger, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
-import { chooseTarget } from "./adapter-target.js";
-import { SERVE_CONNECTION_OPTIONS, ServeRequestError, type ServeClient, type ServeConnection } from "./serve-client.js";
+import { checkInteger, checkString, describeValue } from "../internal/validation.js";
+import { readAdapterTarget, TargetedSource } from "./adapter-target.js";
+import { SERVE_CONNECTION_OPTIONS, ServeRequestError, type ServeConnection } from "./serve-client.js";
 
 /**
  * Where the scores come from: a `reranker` made by `createReranker` (in this process), or a `qwen3-embedding serve`
@@ -33,23 +33,18 @@ export interface RerankCall {
 }
 
 /** Scores documents against a query, best first, through an in-process Reranker or a remote serve. */
-export class RerankSource {
-    readonly #reranker: Reranker | undefined;
-    readonly #client: ServeClient | undefined;
+export class RerankSource extends TargetedSource<Reranker> {
     readonly #instruction: string | undefined;
     readonly #topN: number | undefined;
-    /** "qwen3-reranker" in process, or the served model's name / the server's URL remotely: for logs. */
-    readonly modelId: string;
-
     /** Checks `options` (named `optionsName` in errors; `extra` are the adapter's own keys, checked by it). */
     constructor(optionsName: string, options: unknown, extra: readonly string[] = []) {
-        const opts = checkOptionsObject<RerankSourceOptions>(optionsName, options, [...RERANK_SOURCE_OPTIONS, ...extra] as (keyof RerankSourceOptions & string)[]);
-        const target = chooseTarget(optionsName, opts, "reranker", Reranker, "a Reranker from createReranker");
-        this.#reranker = target.local;
-        this.#client = target.client;
+        const target = readAdapterTarget<RerankSourceOptions, "reranker", Reranker>(optionsName, options, [...RERANK_SOURCE_OPTIONS, ...extra], {
+            key: "reranker", class: Reranker, description: "a Reranker from createReranker", id: "qwen3-reranker",
+        });
+        super(target);
+        const opts = target.options;
         this.#instruction = opts.instruction === undefined ? undefined : checkString("instruction", opts.instruction, { allowEmpty: false });
         this.#topN = opts.topN === undefined ? undefined : checkTopN("topN", opts.topN);
-        this.modelId = this.#reranker !== undefined ? "qwen3-reranker" : (this.#client!.model ?? this.#client!.root);
     }
 
     /** The documents' indices and scores, best first (ties by position), the best `topN` only when there is one. */
@@ -57,15 +52,15 @@ export class RerankSource {
         const instruction = call.instruction === undefined ? this.#instruction : checkString("instruction", call.instruction, { allowEmpty: false });
         const topN = call.topN === undefined ? this.#topN : checkTopN("topN", call.topN);
         if (documents.length === 0) return [];
-        if (this.#reranker !== undefined) {
-            const { results } = await this.#reranker.rerank(query, documents, {
+        if (this.local !== undefined) {
+            const { results } = await this.local.rerank(query, documents, {
                 ...(instruction === undefined ? {} : { instruction }),
                 ...(topN === undefined ? {} : { topN }),
                 ...(call.signal === undefined ? {} : { signal: call.signal }),
             });
             return results.map(({ index, score }) => ({ index, score }));
         }
-        const client = this.#client!;
+        const client = this.client!;
         const answer = await client.post("/v1/rerank", {
             query,
             documents,
