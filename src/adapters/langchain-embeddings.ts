@@ -19,7 +19,7 @@ export class Qwen3Embeddings extends Embeddings {
 
     constructor(options: Qwen3EmbeddingsOptions) {
         const source = new EmbeddingSource("Qwen3Embeddings options", options, CALLER_OPTIONS);
-        super(options);
+        super(Object.fromEntries(CALLER_OPTIONS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]])));
         this.#source = source;
         this.#remote = options.embedder === undefined;
     }
