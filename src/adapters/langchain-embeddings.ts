@@ -1,6 +1,9 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
-import { checkString } from "../internal/validation.js";
+import { stampRetryable } from "@langchain/core/errors";
+import { Qwen3EmbeddingError } from "../internal/errors.js";
+import { checkString, checkStringArray } from "../internal/validation.js";
 import { EmbeddingSource, type EmbeddingSourceOptions } from "./embedding-source.js";
+import { ServeRequestError } from "./serve-client.js";
 
 /** LangChain's AsyncCaller settings (maxConcurrency, maxRetries, onFailedAttempt): they apply to a remote serve only. */
 const CALLER_OPTIONS = ["maxConcurrency", "maxRetries", "onFailedAttempt"] as const;
@@ -36,10 +39,29 @@ export class Qwen3Embeddings extends Embeddings {
     }
 
     override async embedDocuments(documents: string[]): Promise<number[][]> {
+        checkStringArray("texts", documents);
         return (await this.#call(() => this.#source.documents(documents))).embeddings;
     }
 
+    /**
+     * Through the AsyncCaller to a serve: it retries what may pass on a second try (no answer, 408, 429, 5xx), not a
+     * request the server refused (other 4xx), nor an error of this library. Arguments are checked before.
+     */
     #call<T>(run: () => Promise<T>): Promise<T> {
-        return this.#remote ? this.caller.call(run) : run();
+        if (!this.#remote) return run();
+        return this.caller.call(async () => {
+            try {
+                return await run();
+            } catch (error) {
+                throw isFinal(error) ? stampRetryable(error, false) : error;
+            }
+        });
     }
+}
+
+/** An error a second try would repeat. */
+function isFinal(error: unknown): boolean {
+    if (error instanceof Qwen3EmbeddingError) return true;
+    const status = error instanceof ServeRequestError ? error.status : undefined;
+    return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }

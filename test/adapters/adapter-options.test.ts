@@ -1,6 +1,7 @@
 // Every adapter option is checked in TypeScript before any model or server is touched: the error names the option,
 // what was expected and what was received. The remote URL is a closed port: a check that let a call through would
 // answer with a ServeRequestError instead, and fail here.
+import { createServer as createHttpServer } from "node:http";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Embedder, InvalidOptionError, Reranker, TASK_NAMES } from "../../src/index.js";
@@ -51,7 +52,7 @@ describe("the embeddings adapters' options (LangChain, LlamaIndex, AI SDK share 
         const embeddings = new Qwen3Embeddings({ baseUrl: CLOSED });
         expect((await rejection(() => embeddings.embedQuery(42 as never))).message).toBe("Expected a string for query but received number 42");
         expect((await rejection(() => embeddings.embedDocuments(["a", null] as never))).message).toBe("Expected a string for texts[1] but received null");
-    });
+    }, 5_000); // and at once: not retried by LangChain's AsyncCaller (six tries with backoff, over a minute)
 });
 
 describe("the rerank adapters' options", () => {
@@ -126,4 +127,30 @@ describe("a serve that cannot be reached", () => {
         const embeddings = new Qwen3Embeddings({ baseUrl: closed, maxRetries: 0 });
         await expect(embeddings.embedDocuments(["d"])).rejects.toThrow(`POST ${closed}/v1/embeddings failed: ECONNREFUSED`);
     });
+});
+
+describe("LangChain's AsyncCaller and a serve's answers", () => {
+    it("a refused request (422) is tried once; a 503 is tried again", async () => {
+        const statuses = [422, 503, 503];
+        let requests = 0;
+        const server = createHttpServer((request, response) => {
+            const status = statuses[Math.min(requests++, statuses.length - 1)]!;
+            request.resume();
+            response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `status ${status}` } }));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+            const embeddings = new Qwen3Embeddings({ baseUrl: url, maxRetries: 1 });
+            const refused = await embeddings.embedDocuments(["d"]).then(() => undefined, (error: unknown) => error);
+            expect(refused).toBeInstanceOf(ServeRequestError);
+            expect((refused as ServeRequestError).status).toBe(422);
+            expect(requests).toBe(1);
+            await expect(embeddings.embedDocuments(["d"])).rejects.toThrow(`POST ${url}/v1/embeddings answered 503`);
+            expect(requests).toBe(3);
+        } finally {
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(resolve));
+        }
+    }, 10_000);
 });
