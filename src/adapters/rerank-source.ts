@@ -1,5 +1,5 @@
 import { Reranker } from "../facade/reranker.js";
-import { checkInteger, checkString, describeValue } from "../internal/validation.js";
+import { checkInteger, checkString, checkStringArray, describeValue } from "../internal/validation.js";
 import { readAdapterTarget, TargetedSource } from "./adapter-target.js";
 import { SERVE_CONNECTION_OPTIONS, ServeRequestError, type ServeConnection } from "./serve-client.js";
 
@@ -36,6 +36,7 @@ export interface RerankCall {
 export class RerankSource extends TargetedSource<Reranker> {
     readonly #instruction: string | undefined;
     readonly #topN: number | undefined;
+
     /** Checks `options` (named `optionsName` in errors; `extra` are the adapter's own keys, checked by it). */
     constructor(optionsName: string, options: unknown, extra: readonly string[] = []) {
         const target = readAdapterTarget<RerankSourceOptions, "reranker", Reranker>(optionsName, options, [...RERANK_SOURCE_OPTIONS, ...extra], {
@@ -51,6 +52,8 @@ export class RerankSource extends TargetedSource<Reranker> {
     async rerank(query: string, documents: readonly string[], call: RerankCall = {}): Promise<RankedDocument[]> {
         const instruction = call.instruction === undefined ? this.#instruction : checkString("instruction", call.instruction, { allowEmpty: false });
         const topN = call.topN === undefined ? this.#topN : checkTopN("topN", call.topN);
+        checkString("query", query);
+        checkStringArray("documents", documents);
         if (documents.length === 0) return [];
         if (this.local !== undefined) {
             const { results } = await this.local.rerank(query, documents, {

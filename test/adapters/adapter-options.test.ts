@@ -100,6 +100,11 @@ describe("the AI SDK provider's options", () => {
             'providerOptions.qwen3 gives instruction with inputType "document"; documents are embedded as raw text (set the symmetric task "semantic-similarity" on the model), or send the values as queries',
         );
         expect((await rejection(() => call("query"))).message).toBe('Expected an options object for providerOptions.qwen3 but received the string "query"');
+        const reranking = createQwen3({ baseUrl: CLOSED }).rerankingModel();
+        expect((await rejection(() => reranking.doRerank({ query: 7 as never, documents: { type: "text", values: ["d"] } }))).message).toBe("Expected a string for query but received number 7");
+        expect((await rejection(() => reranking.doRerank({ query: "q", documents: { type: "text", values: ["d"] }, providerOptions: { qwen3: { instruction: "" } } }))).message).toBe(
+            'Expected a non-empty string for instruction but received the string ""',
+        );
     });
 });
 
