@@ -1,16 +1,7 @@
-/** A reference endpoint could not be reached or refused a request; the message says which, and why. */
-export class ReferenceRequestError extends Error {
-    readonly url: string;
-    /** the HTTP status, when there was an answer */
-    readonly status: number | undefined;
+import { HttpRequestError } from "../internal/http-request-error.js";
 
-    constructor(message: string, url: string, status?: number, options?: ErrorOptions) {
-        super(message, options);
-        this.name = "ReferenceRequestError";
-        this.url = url;
-        this.status = status;
-    }
-}
+/** A reference endpoint could not be reached or refused a request; the message says which, and why. */
+export class ReferenceRequestError extends HttpRequestError {}
 
 export interface JsonRequestOptions {
     /** sent as `Authorization: Bearer <key>` */

@@ -97,6 +97,49 @@ export function dimensionsOf(result: qwen3.EmbeddingResult): number {
     return result.embeddings[0]?.length ?? 0;
 }
 `,
+    // The client adapters, run once their optional peers are installed: each query path is the library's embedQuery.
+    "adapters.mjs": `import { createEmbedder } from "qwen3-embedding";
+import { Qwen3Embeddings } from "qwen3-embedding/langchain";
+import { createQwen3 } from "qwen3-embedding/ai-sdk";
+import { Qwen3Embedding } from "qwen3-embedding/llamaindex";
+import { embed } from "ai";
+const embedder = await createEmbedder({ model: process.argv[2] });
+const query = "What is the capital of China?";
+const vectors = [
+    Array.from((await embedder.embedQuery(query)).embedding),
+    await new Qwen3Embeddings({ embedder }).embedQuery(query),
+    (await embed({ model: createQwen3({ embedder }).embeddingModel(), value: query, providerOptions: { qwen3: { inputType: "query" } } })).embedding,
+    await new Qwen3Embedding({ embedder }).getQueryEmbedding({ type: "text", text: query }),
+    Array.from((await embedder.embedDocuments([query])).embeddings[0]),
+];
+console.log(JSON.stringify(vectors));
+await embedder.dispose();
+`,
+    "langchain-only.mjs": `await import("qwen3-embedding/langchain");\n`,
+    "adapters.mts": `import type { Embeddings } from "@langchain/core/embeddings";
+import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
+import type { EmbeddingModelV3, RerankingModelV3 } from "@ai-sdk/provider";
+import type { BaseEmbedding } from "@llamaindex/core/embeddings";
+import { Qwen3Embeddings, Qwen3Rerank } from "qwen3-embedding/langchain";
+import { createQwen3 } from "qwen3-embedding/ai-sdk";
+import { Qwen3Embedding } from "qwen3-embedding/llamaindex";
+
+const qwen3 = createQwen3({ baseUrl: "http://127.0.0.1:8080" });
+export const models: [Embeddings, BaseDocumentCompressor, EmbeddingModelV3, RerankingModelV3, BaseEmbedding] = [
+    new Qwen3Embeddings({ baseUrl: "http://127.0.0.1:8080", task: "web-search" }),
+    new Qwen3Rerank({ baseUrl: "http://127.0.0.1:8080", topN: 2 }),
+    qwen3.embeddingModel({ inputType: "query" }),
+    qwen3.rerankingModel(),
+    new Qwen3Embedding({ baseUrl: "http://127.0.0.1:8080" }),
+];
+`,
+    "tsconfig.adapters.json": JSON.stringify({
+        // skipLibCheck: the peers' own declarations do not compile strictly (@ai-sdk/provider 3.0.19 imports json-schema
+        // without its @types; @llamaindex/core 0.6.23's agent types contradict its chat engine's). Ours are checked alone
+        // by test/structure/public-surface.test.ts; here the consumer's use of them is.
+        compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2023", "dom"], types: ["node"], skipLibCheck: true },
+        files: ["adapters.mts"],
+    }),
     "tsconfig.json": JSON.stringify({
         compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", types: ["node"], skipLibCheck: false },
         files: ["consumer.mts", "consumer.cts"],
@@ -178,5 +221,26 @@ describe("the packed package, installed with no compiler and no install scripts"
 
     it("type-checks a strict TypeScript consumer (ESM and CommonJS) against the installed declarations", async () => {
         await run(join(tools, "node"), [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, env: consumerEnv() });
+    }, TIMEOUT);
+
+    it("without its optional peer, an adapter subpath fails on import naming the package to install; the root entry needed none", async () => {
+        const failure = await run(join(tools, "node"), ["langchain-only.mjs"], { cwd: app, env: consumerEnv() })
+            .then(() => "", (error: Error) => error.message);
+        expect(failure).toMatch(/Cannot find package '@langchain\/core'/);
+    }, TIMEOUT);
+
+    it("with the peers installed, the LangChain, AI SDK and LlamaIndex adapters embed a query as embedQuery, and a strict consumer of them type-checks", async () => {
+        const peers = ["langchain/core", "ai-sdk/provider", "llamaindex/core"].map((name) => {
+            const version = (JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", `@${name}`, "package.json"), "utf8")) as { version: string }).version;
+            return `@${name}@${version}`;
+        });
+        const ai = `ai@${(JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", "ai", "package.json"), "utf8")) as { version: string }).version}`;
+        await run(join(tools, "npm"), ["install", ...peers, ai, "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: app, env: consumerEnv() });
+        const [library, ...adapters] = lastLine(await run(join(tools, "node"), ["adapters.mjs", modelPath], { cwd: app, env: consumerEnv() }));
+        const document = adapters.pop()!;
+        expect(adapters).toHaveLength(3);
+        for (const vector of adapters) vector.forEach((value, index) => expect(value).toBeCloseTo(library![index]!, 6));
+        expect(document.some((value, index) => Math.abs(value - library![index]!) > 1e-3)).toBe(true);
+        await run(join(tools, "node"), [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.adapters.json"], { cwd: app, env: consumerEnv() });
     }, TIMEOUT);
 });

@@ -7,9 +7,10 @@ import { describe, expect, it } from "vitest";
 /**
  * The layers of src/, lowest first (../shared/ARCHITECTURE.md draws them). A module may import from its own layer and
  * from layers below it, never from one above. exports/ holds the package's subpath entries (qwen3-embedding/server, ...);
- * src/index.ts, the root entry, stands above them all.
+ * src/index.ts, the root entry, stands above them all. adapters/ (LangChain, AI SDK, LlamaIndex) sits on the facade and
+ * speaks HTTP to a remote serve itself: it never reaches into the server's code.
  */
-const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "evaluation", "server", "cli", "exports"] as const;
+const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "evaluation", "adapters", "server", "cli", "exports"] as const;
 const ROOT_ENTRY = "index.ts";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
@@ -36,6 +37,38 @@ interface ImportEdge {
     from: string;
     specifier: string;
     target: string;
+}
+
+/**
+ * The optional peer dependencies, by the subpath entry that may reach them: each is imported only in src/adapters/ and
+ * only through its own entry, so the root entry and the other subpaths load without them.
+ */
+const OPTIONAL_PEERS: Record<string, RegExp> = {
+    "exports/langchain.ts": /^@langchain\//,
+    "exports/ai-sdk.ts": /^(@ai-sdk\/|ai$)/,
+    "exports/llamaindex.ts": /^(@llamaindex\/|llamaindex$)/,
+};
+
+/** Every import of a package (not a relative path) by every module in src/, type-only ones included. */
+function packageImports(): { from: string; specifier: string }[] {
+    return sourceFiles(SRC).flatMap((file) =>
+        ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles
+            .filter(({ fileName }) => !fileName.startsWith("."))
+            .map(({ fileName }) => ({ from: relative(SRC, file).split("\\").join("/"), specifier: fileName })),
+    );
+}
+
+/** The src/ modules a module reaches through relative imports, itself included. */
+function reachableFrom(entry: string): Set<string> {
+    const edges = importEdges();
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        for (const edge of edges) if (edge.from === file) visit(edge.target);
+    };
+    visit(join(SRC, entry));
+    return new Set([...seen].map((file) => relative(SRC, file).split("\\").join("/")));
 }
 
 /** Every relative import of every module in src/: static, re-exports, type-only and dynamic import() alike. */
@@ -67,6 +100,29 @@ describe("layering of src/", () => {
             .filter(({ from, target }) => rankOf(from)! > facade && rankOf(from)! < LAYERS.indexOf("exports") && hidden.has(rankOf(target)!))
             .map(({ from, specifier }) => `${relative(SRC, from)} imports ${specifier}`);
         expect(past).toEqual([]);
+    });
+
+    it("the optional peers (LangChain, AI SDK, LlamaIndex) are imported only in src/adapters/", () => {
+        const peers = Object.values(OPTIONAL_PEERS);
+        const outside = packageImports()
+            .filter(({ from, specifier }) => peers.some((peer) => peer.test(specifier)) && !from.startsWith("adapters/"))
+            .map(({ from, specifier }) => `${from} imports ${specifier}`);
+        expect(outside).toEqual([]);
+    });
+
+    it("each adapter entry reaches only its own client's packages, and no other entry reaches any", () => {
+        const imports = packageImports();
+        const entries = ["index.ts", ...readdirSync(join(SRC, "exports")).map((name) => `exports/${name}`)];
+        const wrong = entries.flatMap((entry) => {
+            const reached = reachableFrom(entry);
+            const allowed = OPTIONAL_PEERS[entry];
+            return imports
+                .filter(({ from, specifier }) => reached.has(from) && Object.values(OPTIONAL_PEERS).some((peer) => peer.test(specifier)) && !(allowed?.test(specifier) ?? false))
+                .map(({ from, specifier }) => `${entry} reaches ${specifier} (through ${from})`);
+        });
+        expect(wrong).toEqual([]);
+        // and the check sees a peer where there is one
+        expect([...reachableFrom("exports/langchain.ts")].filter((file) => imports.some(({ from, specifier }) => from === file && OPTIONAL_PEERS["exports/langchain.ts"]!.test(specifier)))).not.toEqual([]);
     });
 
     it("the check sees an upward import when there is one", () => {
