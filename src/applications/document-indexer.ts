@@ -148,9 +148,9 @@ export function prepareDocuments(documents: unknown): PreparedDocument[] {
                 metadata = value.metadata;
             }
         } else {
-            throw new InvalidOptionError(`Expected a string or { text, id?, metadata? } for ${name} but received ${describeValue(document)}`);
+            throw new InvalidOptionError(`Expected a string or { text, id?, metadata? } for ${name} but received ${describeValue(document)}`, { option: "documents" });
         }
-        if (text.trim() === "") throw new InvalidOptionError(`Expected a non-empty text for ${name} but received an empty string`);
+        if (text.trim() === "") throw new InvalidOptionError(`Expected a non-empty text for ${name} but received an empty string`, { option: "documents" });
         const key = id ?? documentId(text);
         byId.delete(key); // the last occurrence wins, at its position
         byId.set(key, { id: key, text, ...(metadata === undefined ? {} : { metadata }) });

@@ -110,6 +110,11 @@ export class SearchIndex {
         return this.#store.delete(this.namespace, ids);
     }
 
+    /** Documents, newest first, `limit` (1..10000, default 100) from `offset`; with `userId`, only that user's ("" for none's). */
+    async list(options: { limit?: number; offset?: number; userId?: string } = {}): Promise<StoredItem[]> {
+        return this.#store.list(this.namespace, options);
+    }
+
     async count(): Promise<number> {
         return this.#store.count(this.namespace);
     }

@@ -4,7 +4,8 @@ import { checkBoolean, checkOptionsObject, checkString, describeValue } from "..
 
 /**
  * One API key and what it may reach. A plain string key (`"sk-..."`) is an admin key, as every key was before scopes
- * existed. A scoped key names the users it may act for on the memory routes and the namespaces it may search;
+ * existed. A scoped key names the users it may act for on the memory routes, the namespaces it may search (and list
+ * documents of) and the namespaces it may write documents to;
  * everything else it names nothing of is refused with 403. Every key may call the model routes and /v1/models.
  */
 export interface ApiKeySpec {
@@ -15,27 +16,32 @@ export interface ApiKeySpec {
     users?: readonly string[] | "*";
     /** Namespaces this key may search through /v1/search, or "*" for all. Default: none. */
     namespaces?: readonly string[] | "*";
+    /** Namespaces this key may add, update and delete documents in through /v1/documents, or "*" for all. Default: none. */
+    writeNamespaces?: readonly string[] | "*";
 }
 
-const SPEC_FIELDS = ["key", "admin", "users", "namespaces"] as const;
+const SPEC_FIELDS = ["key", "admin", "users", "namespaces", "writeNamespaces"] as const;
 
 /** What a request's key allows. */
 export class KeyAccess {
     /** A server without keys, or an admin key: everything. */
-    static readonly ADMIN = new KeyAccess(true, "*", "*");
+    static readonly ADMIN = new KeyAccess(true, "*", "*", "*");
 
     readonly admin: boolean;
     readonly #users: ReadonlySet<string> | "*";
     readonly #namespaces: ReadonlySet<string> | "*";
+    readonly #writeNamespaces: ReadonlySet<string> | "*";
 
-    private constructor(admin: boolean, users: ReadonlySet<string> | "*", namespaces: ReadonlySet<string> | "*") {
+    private constructor(admin: boolean, users: ReadonlySet<string> | "*", namespaces: ReadonlySet<string> | "*", writeNamespaces: ReadonlySet<string> | "*") {
         this.admin = admin;
         this.#users = users;
         this.#namespaces = namespaces;
+        this.#writeNamespaces = writeNamespaces;
     }
 
-    static scoped(users: readonly string[] | "*", namespaces: readonly string[] | "*"): KeyAccess {
-        return new KeyAccess(false, users === "*" ? "*" : new Set(users), namespaces === "*" ? "*" : new Set(namespaces));
+    static scoped(users: readonly string[] | "*", namespaces: readonly string[] | "*", writeNamespaces: readonly string[] | "*" = []): KeyAccess {
+        const set = (names: readonly string[] | "*") => (names === "*" ? "*" : new Set(names));
+        return new KeyAccess(false, set(users), set(namespaces), set(writeNamespaces));
     }
 
     /** May act for every user, present and future: what reading a namespace that holds users' items needs. */
@@ -49,6 +55,11 @@ export class KeyAccess {
 
     maySearch(namespace: string): boolean {
         return this.#namespaces === "*" || this.#namespaces.has(namespace);
+    }
+
+    /** May add, update and delete documents in the namespace (/v1/documents). */
+    mayWrite(namespace: string): boolean {
+        return this.#writeNamespaces === "*" || this.#writeNamespaces.has(namespace);
     }
 }
 
@@ -64,7 +75,7 @@ export function resolveApiKeys(name: string, value: unknown): ResolvedApiKey[] {
     if (!Array.isArray(value)) {
         // Never quote a string here: it may be the key itself.
         const received = typeof value === "string" ? `a string of ${value.length} characters` : describeValue(value);
-        throw new InvalidOptionError(`Expected an array of keys (strings, or { key, admin?, users?, namespaces? } objects) for ${name} but received ${received}`);
+        throw new InvalidOptionError(`Expected an array of keys (strings, or { key, admin?, users?, namespaces?, writeNamespaces? } objects) for ${name} but received ${received}`);
     }
     const seen = new Set<string>();
     return value.map((entry: unknown, index) => {
@@ -78,20 +89,21 @@ export function resolveApiKeys(name: string, value: unknown): ResolvedApiKey[] {
 function resolveApiKey(name: string, entry: unknown): ResolvedApiKey {
     if (typeof entry === "string") return { key: checkKey(name, entry), access: KeyAccess.ADMIN };
     if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-        throw new InvalidOptionError(`Expected a key string or a { key, admin?, users?, namespaces? } object for ${name} but received ${describeValue(entry)}`);
+        throw new InvalidOptionError(`Expected a key string or a { key, admin?, users?, namespaces?, writeNamespaces? } object for ${name} but received ${describeValue(entry)}`);
     }
     const spec = checkOptionsObject<ApiKeySpec>(name, entry, SPEC_FIELDS);
     const key = checkKey(`${name}.key`, checkString(`${name}.key`, spec.key));
     const admin = spec.admin === undefined ? false : checkBoolean(`${name}.admin`, spec.admin);
     if (admin) {
-        if (spec.users !== undefined || spec.namespaces !== undefined) {
-            throw new InvalidOptionError(`${name} is an admin key, which reaches every user and namespace; drop its users and namespaces, or admin`);
+        if (spec.users !== undefined || spec.namespaces !== undefined || spec.writeNamespaces !== undefined) {
+            throw new InvalidOptionError(`${name} is an admin key, which reaches every user and namespace; drop its users, namespaces and writeNamespaces, or admin`);
         }
         return { key, access: KeyAccess.ADMIN };
     }
     const users = scopeList(`${name}.users`, spec.users, (field, item) => checkUserId(field, item));
     const namespaces = scopeList(`${name}.namespaces`, spec.namespaces, (field, item) => checkNamespace(field, item));
-    return { key, access: KeyAccess.scoped(users, namespaces) };
+    const writeNamespaces = scopeList(`${name}.writeNamespaces`, spec.writeNamespaces, (field, item) => checkNamespace(field, item));
+    return { key, access: KeyAccess.scoped(users, namespaces, writeNamespaces) };
 }
 
 function checkKey(name: string, key: string): string {

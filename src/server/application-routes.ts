@@ -1,16 +1,19 @@
+import { PassThrough } from "node:stream";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createMemory, type Memory, type MemoryItem } from "../applications/memory.js";
 import { createSearchIndex, type SearchIndex } from "../applications/search-index.js";
+import { prepareDocuments, type IndexProgress } from "../applications/document-indexer.js";
 import { checkEmbedder } from "../applications/embedding-cache.js";
 import { checkOptionalReranker, checkStore } from "../applications/application-options.js";
 import type { Embedder } from "../facade/embedder.js";
 import type { Reranker } from "../facade/reranker.js";
 import { checkItemId, checkNamespace, checkUserId } from "../store/item-validation.js";
 import type { MetadataFilter } from "../store/metadata-filter.js";
+import type { StoredItem } from "../store/store-types.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { checkBoolean, checkOptionsObject } from "../internal/validation.js";
 import { KeyAccess } from "./api-key-access.js";
-import { forbidden, HttpError, toHttpError, withFieldNames } from "./error-responses.js";
+import { forbidden, HttpError, tooManyInputs, toHttpError, withFieldNames } from "./error-responses.js";
 
 export interface ApplicationRoutesOptions {
     embedder: Embedder;
@@ -37,6 +40,8 @@ export interface ApplicationRouteHooks {
     run<T>(reply: FastifyReply, work: (admitted: { signal: AbortSignal; remainingMs?: () => number }) => Promise<T>): Promise<T>;
     /** What the request's API key allows. */
     accessOf(request: FastifyRequest): KeyAccess;
+    /** Documents (and ids) one /v1/documents request may carry (`--max-inputs`); beyond, a 413. Default: no limit. */
+    maxInputs?: number;
 }
 
 const OPTIONS = ["embedder", "reranker", "store", "memoryNamespace", "searchNamespace", "errorHandler"] as const;
@@ -49,6 +54,10 @@ const USER_ID = { type: "string", minLength: 1, maxLength: 256 } as const;
 const TOP_K = { type: "integer", minimum: 1, maximum: 1000 } as const;
 const FILTER = { type: "object" } as const;
 const QUERY = { type: "string", minLength: 1 } as const;
+const NAMESPACE = { type: "string", minLength: 1, maxLength: 200 } as const;
+const ITEM_ID = { type: "string", minLength: 1, maxLength: 512 } as const;
+const LIMIT = { type: "integer", minimum: 1, maximum: 10_000 } as const;
+const OFFSET = { type: "integer", minimum: 0 } as const;
 const strictObject = (properties: Record<string, object>, required: readonly string[]) => ({
     type: "object",
     properties,
@@ -62,27 +71,38 @@ const SEARCH_MEMORY_BODY = strictObject(
     ["user_id", "query"],
 );
 const USER_QUERY = strictObject({ user_id: USER_ID }, ["user_id"]);
-const LIST_QUERY = strictObject({ user_id: USER_ID, limit: { type: "integer", minimum: 1, maximum: 10_000 }, offset: { type: "integer", minimum: 0 } }, ["user_id"]);
-const MEMORY_ID_PARAMS = { type: "object", properties: { id: { type: "string", minLength: 1, maxLength: 512 } }, required: ["id"] } as const;
+const LIST_QUERY = strictObject({ user_id: USER_ID, limit: LIMIT, offset: OFFSET }, ["user_id"]);
+const MEMORY_ID_PARAMS = { type: "object", properties: { id: ITEM_ID }, required: ["id"] } as const;
 const SEARCH_BODY = strictObject(
-    { query: QUERY, top_k: TOP_K, rerank_top_k: TOP_K, rerank: { type: "boolean" }, filter: FILTER, namespace: { type: "string", minLength: 1, maxLength: 200 } },
+    { query: QUERY, top_k: TOP_K, rerank_top_k: TOP_K, rerank: { type: "boolean" }, filter: FILTER, namespace: NAMESPACE },
     ["query"],
 );
+const DOCUMENT = strictObject({ id: ITEM_ID, text: { type: "string", minLength: 1 }, metadata: { type: "object" } }, ["text"]);
+const ADD_DOCUMENTS_BODY = strictObject(
+    { namespace: NAMESPACE, documents: { type: "array", minItems: 1, items: DOCUMENT }, batch_size: { type: "integer", minimum: 1, maximum: 10_000 } },
+    ["documents"],
+);
+const DELETE_DOCUMENTS_BODY = strictObject({ namespace: NAMESPACE, ids: { type: "array", minItems: 1, items: ITEM_ID } }, ["ids"]);
+const LIST_DOCUMENTS_QUERY = strictObject({ namespace: NAMESPACE, limit: LIMIT, offset: OFFSET }, []);
 
 /** The request field each library option is read from, for `param` in errors. */
 const FIELD_OF_OPTION: Readonly<Record<string, string>> = {
     userId: "user_id", text: "text", metadata: "metadata", id: "id", query: "query", topK: "top_k", rerankTopK: "rerank_top_k",
-    rerank: "rerank", filter: "filter", namespace: "namespace", limit: "limit", offset: "offset",
+    rerank: "rerank", filter: "filter", namespace: "namespace", limit: "limit", offset: "offset", documents: "documents",
+    batchSize: "batch_size", ids: "ids",
 };
 
 interface AddMemoryBody { user_id: string; text: string; metadata?: Record<string, unknown>; id?: string }
 interface SearchMemoryBody { user_id: string; query: string; top_k?: number; filter?: MetadataFilter; rerank?: boolean; rerank_top_k?: number }
 interface SearchBody { query: string; top_k?: number; rerank_top_k?: number; rerank?: boolean; filter?: MetadataFilter; namespace?: string }
+interface AddDocumentsBody { namespace?: string; documents: { id?: string; text: string; metadata?: Record<string, unknown> }[]; batch_size?: number }
+interface DeleteDocumentsBody { namespace?: string; ids: string[] }
 
 interface PreparedRoutes {
     memory: Memory;
     reranker: Reranker | undefined;
-    searchIndex(namespace: string): Promise<SearchIndex>;
+    /** The namespace's index; with `create`, the namespace is created when missing (else a 404). */
+    searchIndex(namespace: string, create?: boolean): Promise<SearchIndex>;
     searchNamespace: string;
 }
 
@@ -99,14 +119,18 @@ async function prepareRoutes(options: ApplicationRoutesOptions): Promise<Prepare
         ...(opts.memoryNamespace === undefined ? {} : { namespace: opts.memoryNamespace }),
     });
     const indexes = new Map<string, Promise<SearchIndex>>();
-    const searchIndex = (namespace: string): Promise<SearchIndex> => {
-        let index = indexes.get(namespace);
-        if (index === undefined) {
-            index = createSearchIndex({ embedder, store, namespace, create: false, ...(reranker === undefined ? {} : { reranker }) });
-            index.catch(() => indexes.delete(namespace));
-            indexes.set(namespace, index);
-        }
+    const open = (namespace: string, create: boolean): Promise<SearchIndex> => {
+        const index = createSearchIndex({ embedder, store, namespace, create, ...(reranker === undefined ? {} : { reranker }) });
+        index.catch(() => {
+            if (indexes.get(namespace) === index) indexes.delete(namespace);
+        });
+        indexes.set(namespace, index);
         return index;
+    };
+    const searchIndex = (namespace: string, create = false): Promise<SearchIndex> => {
+        const index = indexes.get(namespace);
+        if (index === undefined) return open(namespace, create);
+        return create ? index.catch(() => open(namespace, true)) : index;
     };
     return { memory, reranker, searchIndex, searchNamespace };
 }
@@ -243,14 +267,11 @@ export async function mountApplicationRoutes(
         scope.post<{ Body: SearchBody }>("/v1/search", { schema: { body: SEARCH_BODY } }, async (request, reply) => {
             const body = request.body;
             const access = hooks.accessOf(request);
-            const named = body.namespace === undefined ? undefined : withFieldNames(FIELD_OF_OPTION, () => checkNamespace("namespace", body.namespace));
+            const named = namedNamespace(body.namespace);
             return hooks.run(reply, async (admitted) => {
-                const { memory, reranker, searchIndex, searchNamespace } = await prepare();
-                const namespace = named ?? searchNamespace;
-                if (namespace === memory.namespace && !access.everyUser) {
-                    throw forbidden("namespace", `The namespace ${JSON.stringify(namespace)} holds users' memories: only a key allowed every user may search it here; search one user's memories with POST /v1/memories/search`);
-                }
-                if (!access.maySearch(namespace)) throw forbidden("namespace", `This API key may not search the namespace ${JSON.stringify(namespace)}`);
+                const prepared = await prepare();
+                const { reranker, searchIndex } = prepared;
+                const namespace = documentNamespace(prepared, access, named, "search");
                 if (body.rerank === true && reranker === undefined) throw rerankerUnavailable();
                 const results = await withFieldNames(FIELD_OF_OPTION, async () => (await searchIndex(namespace)).search(body.query, {
                     ...limitsOf(admitted),
@@ -268,7 +289,126 @@ export async function mountApplicationRoutes(
                 };
             });
         });
+
+        scope.post<{ Body: AddDocumentsBody }>("/v1/documents", { schema: { body: ADD_DOCUMENTS_BODY } }, async (request, reply) => {
+            const body = request.body;
+            const access = hooks.accessOf(request);
+            const named = namedNamespace(body.namespace);
+            checkInputCount("documents", body.documents.length);
+            const documents = withFieldNames(FIELD_OF_OPTION, () => prepareDocuments(body.documents));
+            // With Accept: application/x-ndjson, a line per progress report, then the result (or an error) as the last
+            // line. The 200 goes out with the first report: what fails before (403, 404, 429) is an ordinary answer.
+            const streamed = /\bapplication\/x-ndjson\b/.test(request.headers.accept ?? "") ? new PassThrough() : undefined;
+            let streaming = false;
+            const line = (value: object) => streamed?.write(`${JSON.stringify(value)}\n`);
+            const onProgress = (progress: IndexProgress) => {
+                if (!streaming) {
+                    streaming = true;
+                    void reply.code(200).type("application/x-ndjson").send(streamed);
+                }
+                line({ object: "index.progress", ...progress });
+            };
+            try {
+                const result = await hooks.run(reply, async (admitted) => {
+                    const prepared = await prepare();
+                    const namespace = documentNamespace(prepared, access, named, "write");
+                    const index = await prepared.searchIndex(namespace, true);
+                    const indexed = await withFieldNames(FIELD_OF_OPTION, () => index.index(documents, {
+                        signal: admitted.signal,
+                        ...(body.batch_size === undefined ? {} : { batchSize: body.batch_size }),
+                        ...(streamed === undefined ? {} : { onProgress }),
+                    }));
+                    return {
+                        object: "index.result", namespace, ids: documents.map((document) => document.id), total: indexed.total, written: indexed.written,
+                        unchanged: indexed.unchanged, embedded: indexed.embedded, cached: indexed.cached, built_vector_index: indexed.builtVectorIndex,
+                    };
+                });
+                if (!streaming) return result;
+                line(result);
+            } catch (error) {
+                if (!streaming) throw error;
+                const { http, internal } = toHttpError(error, { retryAfterSeconds: 1, maxBodyBytes: app.initialConfig.bodyLimit ?? 1 << 20 });
+                if (internal) request.log.error({ err: error, code: http.code }, "request failed");
+                line({ object: "error", status: http.status, ...http.toBody() });
+            }
+            streamed!.end();
+            return reply;
+        });
+
+        scope.delete<{ Body: DeleteDocumentsBody }>("/v1/documents", { schema: { body: DELETE_DOCUMENTS_BODY } }, async (request, reply) => {
+            const body = request.body;
+            const access = hooks.accessOf(request);
+            const named = namedNamespace(body.namespace);
+            checkInputCount("ids", body.ids.length);
+            return hooks.run(reply, async () => {
+                const prepared = await prepare();
+                const namespace = documentNamespace(prepared, access, named, "write");
+                const index = await prepared.searchIndex(namespace);
+                // Documents written here belong to no user (ids are per user): a user's document is never replaced or deleted.
+                const deleted = await withFieldNames(FIELD_OF_OPTION, () => index.delete(body.ids));
+                return { object: "documents.deleted", namespace, deleted };
+            });
+        });
+
+        scope.get<{ Querystring: { namespace?: string; limit?: number; offset?: number } }>("/v1/documents", { schema: { querystring: LIST_DOCUMENTS_QUERY } }, async (request, reply) => {
+            const { limit, offset } = request.query;
+            const access = hooks.accessOf(request);
+            const named = namedNamespace(request.query.namespace);
+            return hooks.run(reply, async () => {
+                const prepared = await prepare();
+                const namespace = documentNamespace(prepared, access, named, "read");
+                const items = await withFieldNames(FIELD_OF_OPTION, async () => (await prepared.searchIndex(namespace)).list({
+                    ...(access.everyUser ? {} : { userId: "" }),
+                    ...(limit === undefined ? {} : { limit }),
+                    ...(offset === undefined ? {} : { offset }),
+                }));
+                return { object: "list", namespace, data: items.map(documentJson) };
+            });
+        });
     });
+
+    /** More items in an array field than the server takes per request: a 413. */
+    function checkInputCount(param: string, count: number): void {
+        if (hooks.maxInputs !== undefined && count > hooks.maxInputs) throw tooManyInputs(param, count, hooks.maxInputs);
+    }
+}
+
+/** The namespace a request names, checked (undefined: the server's search namespace). */
+function namedNamespace(value: string | undefined): string | undefined {
+    return value === undefined ? undefined : withFieldNames(FIELD_OF_OPTION, () => checkNamespace("namespace", value));
+}
+
+const ACTION_WORDS = { search: "search", read: "list the documents of", write: "write documents to" } as const;
+
+/**
+ * The namespace of a document request, once the key may do `action` there (else a 403 naming it): reading it needs
+ * a search scope, writing a write scope. The memory namespace holds users' items: only a key allowed every user may
+ * search or list it, and no one writes documents to it.
+ */
+function documentNamespace(prepared: PreparedRoutes, access: KeyAccess, named: string | undefined, action: keyof typeof ACTION_WORDS): string {
+    const namespace = named ?? prepared.searchNamespace;
+    if (namespace === prepared.memory.namespace) {
+        if (action === "write") {
+            throw forbidden("namespace", `The namespace ${JSON.stringify(namespace)} holds users' memories: add and delete them with /v1/memories`);
+        }
+        if (!access.everyUser) {
+            throw forbidden("namespace", `The namespace ${JSON.stringify(namespace)} holds users' memories: only a key allowed every user may ${ACTION_WORDS[action]} it here; search one user's memories with POST /v1/memories/search`);
+        }
+    }
+    const allowed = action === "write" ? access.mayWrite(namespace) : access.maySearch(namespace);
+    if (!allowed) throw forbidden("namespace", `This API key may not ${ACTION_WORDS[action]} the namespace ${JSON.stringify(namespace)}`);
+    return namespace;
+}
+
+function documentJson(item: StoredItem) {
+    return {
+        object: "document",
+        id: item.id,
+        text: item.text,
+        metadata: item.metadata,
+        created_at: Math.floor(item.createdAt.getTime() / 1000),
+        updated_at: Math.floor(item.updatedAt.getTime() / 1000),
+    };
 }
 
 /** The signal and time limit an admitted request's library calls run under. */

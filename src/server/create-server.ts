@@ -171,7 +171,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     let store: Promise<VectorStore> | undefined;
     if (resolved.database !== undefined) {
         const database = resolved.database;
-        const hooks: ApplicationRouteHooks = { run: (reply, work) => gate.run("application", reply, work), accessOf };
+        const hooks: ApplicationRouteHooks = { run: (reply, work) => gate.run("application", reply, work), accessOf, maxInputs: resolved.maxInputs };
         await mountApplicationRoutes(app, async () => {
             const embedder = models.embedding().model as Embedder;
             const reranker = models.serves("reranker") ? (models.reranker().model as Reranker) : undefined;

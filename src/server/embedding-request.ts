@@ -1,7 +1,7 @@
 import type { EmbedOptions } from "../facade/embedder.js";
 import { DEFAULT_INSTRUCTION, TASK_NAMES, isSymmetricTask, type TaskName } from "../format/task-instructions.js";
 import { describeValue } from "../internal/validation.js";
-import { HttpError, invalidField } from "./error-responses.js";
+import { HttpError, invalidField, tooManyInputs } from "./error-responses.js";
 import { JINA_TASKS, JINA_TASK_NAMES, isJinaTask } from "./jina-tasks.js";
 import type { RequestBody } from "./request-body.js";
 
@@ -24,9 +24,7 @@ export function readEmbeddingInput(body: RequestBody, param: string, maxInputs: 
     const first = value[0];
     if (typeof first === "number") return { kind: "tokens", sequences: [tokenIds(param, value)] };
     if (value.length > maxInputs) {
-        throw new HttpError(413, `${param} has ${value.length} items but this server takes at most ${maxInputs} per request (--max-inputs); split the request`, {
-            code: "too_many_inputs", param,
-        });
+        throw tooManyInputs(param, value.length, maxInputs);
     }
     if (typeof first === "string") {
         return {

@@ -58,6 +58,13 @@ export function invalidField(param: string, message: string, code = "invalid_val
     return new HttpError(400, message, { code, param });
 }
 
+/** A 413: an array field with more items than the server takes per request (`--max-inputs`). */
+export function tooManyInputs(param: string, count: number, maxInputs: number): HttpError {
+    return new HttpError(413, `${param} has ${count} items but this server takes at most ${maxInputs} per request (--max-inputs); split the request`, {
+        code: "too_many_inputs", param,
+    });
+}
+
 /** A 403: the API key is valid but does not reach what the request names (`param`). */
 export function forbidden(param: string, message: string): HttpError {
     return new HttpError(403, message, { code: "forbidden", param });

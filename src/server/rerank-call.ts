@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { RerankOptions, RerankResult } from "../facade/reranker.js";
 import { describeValue } from "../internal/validation.js";
-import { HttpError, invalidField, withFieldNames } from "./error-responses.js";
+import { HttpError, invalidField, tooManyInputs, withFieldNames } from "./error-responses.js";
 import type { RequestBody } from "./request-body.js";
 import { checkRequestedModel } from "./model-names.js";
 import type { RouteContext } from "./route-context.js";
@@ -18,9 +18,7 @@ export function readDocuments(body: RequestBody, param: string, maxInputs: numbe
     if (!Array.isArray(value)) throw invalidField(param, `Expected ${expected} for ${param} but received ${describeValue(value)}`);
     if (value.length === 0) throw new HttpError(400, `${param} is an empty array; send at least one document`, { code: "empty_input", param });
     if (value.length > maxInputs) {
-        throw new HttpError(413, `${param} has ${value.length} items but this server takes at most ${maxInputs} per request (--max-inputs); split the request`, {
-            code: "too_many_inputs", param,
-        });
+        throw tooManyInputs(param, value.length, maxInputs);
     }
     return value.map((item: unknown, index) => {
         if (typeof item === "string") return item;
