@@ -400,16 +400,20 @@ function documentNamespace(prepared: PreparedRoutes, access: KeyAccess, named: s
     return namespace;
 }
 
-function documentJson(item: StoredItem) {
+/** A stored item as JSON: `object`, id, text, metadata and its times in seconds; `extra` fields after the id. */
+function itemJson(object: string, item: StoredItem | MemoryItem, extra: Record<string, unknown> = {}) {
     return {
-        object: "document",
+        object,
         id: item.id,
+        ...extra,
         text: item.text,
         metadata: item.metadata,
         created_at: Math.floor(item.createdAt.getTime() / 1000),
         updated_at: Math.floor(item.updatedAt.getTime() / 1000),
     };
 }
+
+const documentJson = (item: StoredItem) => itemJson("document", item);
 
 /** The signal and time limit an admitted request's library calls run under. */
 function limitsOf(admitted: { signal: AbortSignal; remainingMs?: () => number }): { signal: AbortSignal; timeoutMs?: number } {
@@ -421,14 +425,6 @@ function rerankerUnavailable(): HttpError {
 }
 
 function memoryJson(item: MemoryItem) {
-    return {
-        object: "memory",
-        id: item.id,
-        user_id: item.userId,
-        text: item.text,
-        metadata: item.metadata,
-        created_at: Math.floor(item.createdAt.getTime() / 1000),
-        updated_at: Math.floor(item.updatedAt.getTime() / 1000),
-    };
+    return itemJson("memory", item, { user_id: item.userId });
 }
 

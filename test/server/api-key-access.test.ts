@@ -16,6 +16,18 @@ describe("API key files and scopes", () => {
         expect([alice.admin, alice.everyUser, alice.mayActFor("alice"), alice.mayActFor("bob"), alice.maySearch("kb"), alice.maySearch("kb2")]).toEqual([false, false, true, false, true, false]);
         const all = check.check("Bearer sk-all");
         expect([all.admin, all.everyUser, all.maySearch("kb")]).toEqual([false, true, false]);
+        expect([ops.mayWrite("kb"), alice.mayWrite("kb"), all.mayWrite("kb")]).toEqual([true, false, false]); // writing needs writeNamespaces
+    });
+
+    it("writeNamespaces: the namespaces a key may write documents to, checked like namespaces", () => {
+        const entries = parseApiKeyFile('{"key": "sk-w", "namespaces": ["kb"], "writeNamespaces": ["kb"]}\n{"key": "sk-wall", "writeNamespaces": "*"}', "keys.txt");
+        const check = new ApiKeyCheck(resolveApiKeys("apiKeys", entries));
+        const writer = check.check("Bearer sk-w");
+        expect([writer.mayWrite("kb"), writer.mayWrite("kb2"), writer.maySearch("kb")]).toEqual([true, false, true]);
+        const everywhere = check.check("Bearer sk-wall");
+        expect([everywhere.mayWrite("any"), everywhere.maySearch("any")]).toEqual([true, false]);
+        expect(() => parseApiKeyFile('{"key": "sk-secret", "writeNamespaces": "kb"}', "keys.txt")).toThrow('Expected "*" or an array for line 1 of the API key file keys.txt.writeNamespaces');
+        expect(() => parseApiKeyFile('{"key": "sk-secret", "admin": true, "writeNamespaces": ["kb"]}', "keys.txt")).toThrow(/is an admin key/);
     });
 
     it("bad entries are refused naming the line or entry, never quoting the key", () => {
@@ -25,7 +37,7 @@ describe("API key files and scopes", () => {
         expect(() => parseApiKeyFile('{"key": "sk-secret", "admin": true, "users": ["a"]}', "k")).toThrow(/is an admin key, which reaches every user and namespace; drop its users, namespaces and writeNamespaces, or admin/);
         expect(() => resolveApiKeys("apiKeys", ["sk-secret", { key: "sk-secret", users: ["a"] }])).toThrow("apiKeys[1] repeats a key given before");
         expect(() => resolveApiKeys("apiKeys", [{ key: "sk-secret", users: "alice" }])).toThrow('Expected "*" or an array for apiKeys[0].users but received the string "alice"');
-        expect(() => resolveApiKeys("apiKeys", "sk-secret")).toThrow(/Expected an array of keys \(strings, or \{ key, admin\?, users\?, namespaces\? \} objects\) for apiKeys/);
+        expect(() => resolveApiKeys("apiKeys", "sk-secret")).toThrow(/Expected an array of keys \(strings, or \{ key, admin\?, users\?, namespaces\?, writeNamespaces\? \} objects\) for apiKeys/);
         for (const attempt of [() => parseApiKeyFile('{"key": "sk-secret", "users": ["\\ud800"]}', "k"), () => resolveApiKeys("apiKeys", ["sk-secret", "sk-secret"])]) {
             expect(attempt).toThrow();
             try {

@@ -62,7 +62,7 @@ describe("options are validated before anything starts", () => {
             [{ embeddingModel: path, maxBodyBytes: 10 }, /^Expected an integer between 1024 and \d+ for maxBodyBytes but received number 10/],
             [{ embeddingModel: path, requestTimeoutMs: 1.5 }, /for requestTimeoutMs but received number 1.5/],
             [{ embeddingModel: path, truncate: "yes" }, 'Expected a boolean for truncate but received the string "yes"'],
-            [{ embeddingModel: path, apiKeys: "secret" }, "Expected an array of keys (strings, or { key, admin?, users?, namespaces? } objects) for apiKeys but received a string of 6 characters"],
+            [{ embeddingModel: path, apiKeys: "secret" }, "Expected an array of keys (strings, or { key, admin?, users?, namespaces?, writeNamespaces? } objects) for apiKeys but received a string of 6 characters"],
             [{ embeddingModel: path, apiKeys: [" padded "] }, "Expected a non-empty key without surrounding whitespace for apiKeys[0] but received a key of 8 characters"],
             [{ embeddingModel: path, corsOrigins: ["https://app.example.com/path"] }, /^Expected "\*" or an origin such as .* for corsOrigins\[0\] but received the string "https:\/\/app.example.com\/path"/],
             [{ embeddingModel: path, servedModelNames: ["reranker=x"] }, 'servedModelNames[0] names the reranker model ("reranker=x") but the server serves no reranker model'],
