@@ -160,7 +160,10 @@ const OPEN_HOOKS: ApplicationRouteHooks = {
  * - `POST /v1/memories/search` `{ user_id, query, top_k?, filter?, rerank?, rerank_top_k? }`;
  * - `DELETE /v1/memories/:id?user_id=` deletes one of the user's memories (404 when the user has none with that id);
  * - `POST /v1/search` `{ query, top_k?, rerank_top_k?, rerank?, filter?, namespace? }` retrieves (then reranks) documents
- *   indexed with `qwen3-embedding index` or `SearchIndex.index`.
+ *   indexed with `qwen3-embedding index`, `SearchIndex.index` or `POST /v1/documents`;
+ * - `POST /v1/documents` `{ namespace?, documents: [{ text, id?, metadata? }], batch_size? }` indexes documents with the
+ *   library's indexer (progress as NDJSON lines with `Accept: application/x-ndjson`), `DELETE /v1/documents`
+ *   `{ namespace?, ids }` deletes them, `GET /v1/documents?namespace=&limit=&offset=` lists them.
  */
 export async function registerApplicationRoutes(app: FastifyInstance, options: ApplicationRoutesOptions): Promise<void> {
     const errorHandler = options?.errorHandler === undefined ? true : checkBoolean("errorHandler", options.errorHandler);
