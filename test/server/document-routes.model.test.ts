@@ -208,6 +208,40 @@ describe("/v1/documents", () => {
         expect(ids(await list("bulk")).sort()).toEqual(documents.slice(0, count).map((document) => document.id));
     });
 
+    it("the request time limit stops the work: a 503 timeout line, and only whole batches written", async () => {
+        const timed = await startFixtureServer({ embedder, database: "memory", requestTimeoutMs: 1000 });
+        try {
+            const at = (path: string) => `${timed.url}${path}`;
+            // Opening the in-memory store may itself take longer than the limit: the first requests wait for it.
+            let warm = 0;
+            for (let attempt = 0; attempt < 20 && warm !== 200; attempt++) {
+                warm = (await postJson(at("/v1/documents"), { namespace: "slow", documents: [{ id: "warm", text: "warm up" }] })).status;
+            }
+            expect(warm).toBe(200);
+            const batchSize = 2;
+            const documents = Array.from({ length: 600 }, (_, i) => ({ id: `t${String(i).padStart(3, "0")}`, text: `Timed document ${i}: ${"more words ".repeat(i % 11)}` }));
+            const response = await fetch(at("/v1/documents"), {
+                method: "POST",
+                headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+                body: JSON.stringify({ namespace: "slow", documents, batch_size: batchSize }),
+            });
+            expect(response.status).toBe(200);
+            const lines = (await response.text()).trim().split("\n").map((line) => JSON.parse(line));
+            expect(lines.at(-1)).toMatchObject({ object: "error", status: 503, error: { code: "timeout" } });
+            expect(lines.filter((line) => line.phase === "embedding").length).toBeGreaterThan(0);
+            let count = -1;
+            for (let previous = -2; count !== previous;) {
+                previous = count;
+                await new Promise((resolve) => setTimeout(resolve, 300));
+                count = ((await (await fetch(at("/v1/documents?namespace=slow&limit=10000"))).json()) as { data: unknown[] }).data.length - 1; // less "warm"
+            }
+            expect(count).toBeLessThan(documents.length);
+            expect(count % batchSize).toBe(0);
+        } finally {
+            await timed.close();
+        }
+    });
+
     it("stores the vectors the library's embedDocuments gives", async () => {
         const texts = ["Vectors stored over HTTP", "are the library's own"];
         const added = await send("POST", "/v1/documents", ADMIN, { namespace: "vectors", documents: texts.map((text) => ({ text })) });
