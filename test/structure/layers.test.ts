@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
  * from layers below it, never from one above. exports/ holds the package's subpath entries (qwen3-embedding/server, ...);
  * src/index.ts, the root entry, stands above them all.
  */
-const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "evaluation", "server", "cli", "exports"] as const;
+const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "queue", "evaluation", "server", "cli", "exports"] as const;
 const ROOT_ENTRY = "index.ts";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");

@@ -1,0 +1,78 @@
+import { createEmbedder } from "../facade/embedder.js";
+import { resolveModelPath } from "../models/model-location.js";
+import { openStore } from "../store/open-store.js";
+import { startIndexWorker } from "../queue/index-worker.js";
+import { checkQueueName, checkRedisUrl } from "../queue/queue-connection.js";
+import { asUsageError, asUsageErrorAsync, requireString, type Command } from "./command.js";
+import { databaseOption, positiveInteger } from "./index-command.js";
+
+export const workerCommand: Command = {
+    summary: "Take index jobs from a Redis queue (filled by `index --queue`) and write them to the database",
+    usage: [
+        "qwen3-embedding worker --queue <redis-url> --embedding-model <path|id> --database <postgres-url|dir> [--queue-name <name>]",
+        "                       [--dimensions N] [--token-budget N] [--job-tokens N] [--stall-interval-ms N] [--name <worker>]",
+        "Holds one embedder and takes as many jobs at once as fill --token-budget (default 2048) at --job-tokens per job",
+        "(default 1024, the producer's). Each job is written in one transaction; documents already stored unchanged are",
+        "skipped, so a retried job writes nothing. A job whose worker stops (killed, frozen) goes back to the queue after",
+        "--stall-interval-ms (default 30000). Many machines share one PostgreSQL: --database postgres://...",
+        "Prints one JSON line per job started, completed or failed on stderr.",
+        "SIGTERM or SIGINT: take no more jobs, finish those held, exit; a second signal exits at once (held jobs are retried",
+        "elsewhere after the stall interval).",
+    ].join("\n"),
+    options: {
+        queue: { type: "string" }, "queue-name": { type: "string" }, "embedding-model": { type: "string" }, database: { type: "string" },
+        dimensions: { type: "string" }, "token-budget": { type: "string" }, "job-tokens": { type: "string" },
+        "stall-interval-ms": { type: "string" }, name: { type: "string" },
+    },
+    async run(values) {
+        const queue = requireString(values, "queue");
+        const model = requireString(values, "embedding-model");
+        const database = databaseOption(values);
+        const dimensions = positiveInteger(values, "dimensions");
+        const tokenBudget = positiveInteger(values, "token-budget");
+        const jobTokens = positiveInteger(values, "job-tokens");
+        const stallIntervalMs = positiveInteger(values, "stall-interval-ms");
+        const settings = {
+            queue,
+            ...(values["queue-name"] === undefined ? {} : { queueName: values["queue-name"] as string }),
+            ...(dimensions === undefined ? {} : { dimensions }),
+            ...(tokenBudget === undefined ? {} : { tokenBudget }),
+            ...(jobTokens === undefined ? {} : { jobTokens }),
+            ...(stallIntervalMs === undefined ? {} : { stallIntervalMs }),
+            ...(values["name"] === undefined ? {} : { name: values["name"] as string }),
+        };
+        // Checked before the model and the database load.
+        asUsageError(() => {
+            checkRedisUrl("--queue", queue);
+            checkQueueName("--queue-name", values["queue-name"]);
+        });
+        const store = await openStore({ database });
+        try {
+            const embedder = await createEmbedder({ model: await resolveModelPath(model) });
+            try {
+                const worker = await asUsageErrorAsync(() => startIndexWorker({
+                    ...settings,
+                    embedder,
+                    store,
+                    onEvent: (event) => process.stderr.write(JSON.stringify(event) + "\n"),
+                }));
+                process.stderr.write(JSON.stringify({ event: "ready", queue: worker.queueName, concurrency: worker.concurrency, pid: process.pid }) + "\n");
+                await new Promise<void>((resolve) => {
+                    let stopping = false;
+                    const onSignal = () => {
+                        if (stopping) process.exit(1);
+                        stopping = true;
+                        void worker.close().then(resolve, resolve);
+                    };
+                    process.on("SIGTERM", onSignal);
+                    process.on("SIGINT", onSignal);
+                });
+                process.stderr.write(JSON.stringify({ event: "stopped", ...worker.stats() }) + "\n");
+            } finally {
+                await embedder.dispose();
+            }
+        } finally {
+            await store.close();
+        }
+    },
+};
