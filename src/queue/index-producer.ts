@@ -8,7 +8,7 @@ import type { TokenizerMethods } from "../facade/tokenizer.js";
 import { AbortedError, InvalidOptionError } from "../internal/errors.js";
 import { checkAbortSignal, checkInteger, checkOptionsObject, describeValue } from "../internal/validation.js";
 import { checkNamespace } from "../store/item-validation.js";
-import { checkQueueName, checkRedisUrl, connectionOptions } from "./queue-connection.js";
+import { checkObjectWithMethod, checkQueueLocation, connectionOptions } from "./queue-connection.js";
 import { planIndexJobs, type PlannedJob } from "./index-jobs.js";
 
 export interface EnqueueIndexOptions {
@@ -75,12 +75,8 @@ const POLL_CHUNK = 1000;
 /** Splits documents into jobs of whole documents sized by tokens and adds them to the queue. */
 export async function enqueueIndexJobs(options: EnqueueIndexOptions): Promise<EnqueueResult> {
     const opts = checkOptionsObject<EnqueueIndexOptions>("enqueueIndexJobs options", options, ENQUEUE_OPTIONS);
-    const url = checkRedisUrl("queue", opts.queue);
-    const queueName = checkQueueName("queueName", opts.queueName);
-    const tokenizer = opts.tokenizer as Partial<TokenizerMethods> | undefined;
-    if (tokenizer === null || typeof tokenizer !== "object" || typeof tokenizer.tokenize !== "function") {
-        throw new InvalidOptionError(`Expected a Tokenizer (from createTokenizer) or an Embedder for tokenizer but received ${describeValue(opts.tokenizer)}`, { option: "tokenizer" });
-    }
+    const { url, queueName } = checkQueueLocation(opts);
+    const tokenizer = checkObjectWithMethod<TokenizerMethods>("tokenizer", opts.tokenizer, "tokenize", "a Tokenizer (from createTokenizer) or an Embedder");
     const namespace = opts.namespace === undefined ? "default" : checkNamespace("namespace", opts.namespace);
     const jobTokens = opts.jobTokens === undefined ? 1024 : checkInteger("jobTokens", opts.jobTokens, 16, 1_000_000);
     const attempts = opts.attempts === undefined ? 5 : checkInteger("attempts", opts.attempts, 1, 100);
@@ -121,8 +117,7 @@ export async function enqueueIndexJobs(options: EnqueueIndexOptions): Promise<En
  */
 export async function watchIndexJobs(options: WatchIndexOptions): Promise<QueueProgress> {
     const opts = checkOptionsObject<WatchIndexOptions>("watchIndexJobs options", options, WATCH_OPTIONS);
-    const url = checkRedisUrl("queue", opts.queue);
-    const queueName = checkQueueName("queueName", opts.queueName);
+    const { url, queueName } = checkQueueLocation(opts);
     if (!Array.isArray(opts.jobs)) throw new InvalidOptionError(`Expected an array of jobs (EnqueueResult.jobs) for jobs but received ${describeValue(opts.jobs)}`, { option: "jobs" });
     const onProgress = checkOptionalFunction<(progress: QueueProgress) => void>("onProgress", opts.onProgress);
     const intervalMs = opts.intervalMs === undefined ? 1000 : checkInteger("intervalMs", opts.intervalMs, 50, 60_000);

@@ -12,7 +12,7 @@ import { InvalidOptionError } from "../internal/errors.js";
 import { checkInteger, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { checkIndexJobData, MAX_DOCUMENTS_PER_JOB } from "./index-jobs.js";
-import { checkQueueName, checkRedisUrl, connectionOptions } from "./queue-connection.js";
+import { checkObjectWithMethod, checkQueueLocation, connectionOptions } from "./queue-connection.js";
 
 export interface StartIndexWorkerOptions {
     /** The Redis holding the queue: `redis://[user:password@]host:port[/db]`. */
@@ -89,12 +89,8 @@ export class IndexWorker {
 /** Starts taking index jobs from the queue. Resolves once connected to Redis. */
 export async function startIndexWorker(options: StartIndexWorkerOptions): Promise<IndexWorker> {
     const opts = checkOptionsObject<StartIndexWorkerOptions>("startIndexWorker options", options, START_OPTIONS);
-    const url = checkRedisUrl("queue", opts.queue);
-    const queueName = checkQueueName("queueName", opts.queueName);
-    const embedder = opts.embedder as Partial<Embedder> | undefined;
-    if (embedder === null || typeof embedder !== "object" || typeof embedder.embedDocuments !== "function") {
-        throw new InvalidOptionError(`Expected an Embedder (from createEmbedder) for embedder but received ${describeValue(opts.embedder)}`, { option: "embedder" });
-    }
+    const { url, queueName } = checkQueueLocation(opts);
+    const embedder = checkObjectWithMethod<Embedder>("embedder", opts.embedder, "embedDocuments", "an Embedder (from createEmbedder)");
     const store = checkStore(opts.store);
     const dimensions = opts.dimensions === undefined ? undefined : checkInteger("dimensions", opts.dimensions, 1, 100_000);
     const tokenBudget = opts.tokenBudget === undefined ? 2048 : checkInteger("tokenBudget", opts.tokenBudget, 16, 10_000_000);
@@ -113,7 +109,7 @@ export async function startIndexWorker(options: StartIndexWorkerOptions): Promis
     const indexFor = (namespace: string) => {
         let index = indexes.get(namespace);
         if (index === undefined) {
-            index = createSearchIndex({ embedder: opts.embedder, store, namespace, ...(dimensions === undefined ? {} : { dimensions }) });
+            index = createSearchIndex({ embedder, store, namespace, ...(dimensions === undefined ? {} : { dimensions }) });
             index.catch(() => indexes.delete(namespace));
             indexes.set(namespace, index);
         }

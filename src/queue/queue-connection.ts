@@ -43,3 +43,16 @@ export function redactedUrl(url: string): string {
     if (parsed.password !== "") parsed.password = "***";
     return parsed.toString();
 }
+
+/** The `queue` (Redis URL) and `queueName` options every queue call takes. */
+export function checkQueueLocation(opts: { queue?: unknown; queueName?: unknown }): { url: string; queueName: string } {
+    return { url: checkRedisUrl("queue", opts.queue), queueName: checkQueueName("queueName", opts.queueName) };
+}
+
+/** Accepts an object with a method of that name (an Embedder, a Tokenizer, or anything shaped like one). */
+export function checkObjectWithMethod<T>(name: string, value: unknown, method: string, expected: string): T {
+    if (value === null || typeof value !== "object" || typeof (value as Record<string, unknown>)[method] !== "function") {
+        throw new InvalidOptionError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, { option: name });
+    }
+    return value as T;
+}

@@ -1,6 +1,6 @@
 /** What a queue holds: jobs by state, and the failed ones (moved aside after their last try) with their reasons. */
 import { checkInteger, checkOptionsObject } from "../internal/validation.js";
-import { checkQueueName, checkRedisUrl, connectionOptions } from "./queue-connection.js";
+import { checkQueueLocation, connectionOptions } from "./queue-connection.js";
 
 export interface QueueStatusOptions {
     queue: string;
@@ -21,8 +21,7 @@ const STATUS_OPTIONS = ["queue", "queueName", "failedLimit"] as const;
 
 export async function queueStatus(options: QueueStatusOptions): Promise<QueueStatus> {
     const opts = checkOptionsObject<QueueStatusOptions>("queueStatus options", options, STATUS_OPTIONS);
-    const url = checkRedisUrl("queue", opts.queue);
-    const queueName = checkQueueName("queueName", opts.queueName);
+    const { url, queueName } = checkQueueLocation(opts);
     const failedLimit = opts.failedLimit === undefined ? 20 : checkInteger("failedLimit", opts.failedLimit, 0, 10_000);
     const { Queue } = await import("bullmq");
     const queue = new Queue(queueName, { connection: connectionOptions(url) });
