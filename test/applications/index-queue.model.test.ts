@@ -1,7 +1,7 @@
 /**
  * Indexing across processes on a BullMQ queue: a real redis-server on 127.0.0.1, PostgreSQL over the wire (PGlite
  * served with pglite-socket), the producer (`index --queue`) and three `worker` processes, all from source. One worker
- * is SIGKILLed while it holds a job and Redis is SIGKILLed and restarted from its append-only file mid-run; every text
+ * is SIGKILLed while it holds a job, another stopped with SIGTERM while it holds one (it finishes it), and Redis is SIGKILLed and restarted from its append-only file mid-run; every text
  * must still be stored exactly once with the vector the library gives it. A poison job (a document no worker can store)
  * is moved aside with its reason while the rest is indexed.
  */
@@ -77,7 +77,7 @@ afterAll(async () => {
 });
 
 describe("index --queue with three worker processes", () => {
-    it("indexes 2,000 poems exactly once through a SIGKILLed worker and a Redis restart, and moves a poison job aside", async () => {
+    it("indexes 2,000 poems exactly once through a SIGKILLed worker, a Redis restart and a SIGTERMed worker, and moves a poison job aside", async () => {
         const started = Date.now();
         const poems = loadTangPoems(2001);
         const texts = poems.slice(0, 2000);
@@ -120,6 +120,17 @@ describe("index --queue with three worker processes", () => {
         await redis.restart();
         const afterRestart = completed();
 
+        // SIGTERM worker 2 while it holds a job: it takes no more, finishes what it holds, and exits 0.
+        const leaving = workers[2]!;
+        const seen = leaving.lines.length;
+        await until(() => leaving.lines.slice(seen).some((line) => line["event"] === "active"), "worker 2 to take a job");
+        leaving.process.kill("SIGTERM");
+        expect(await leaving.exited).toBe(0);
+        const taken = leaving.lines.filter((line) => line["event"] === "active").map((line) => line["job"]);
+        const finished = leaving.lines.filter((line) => line["event"] === "completed" || line["event"] === "failed").map((line) => line["job"]);
+        expect(new Set(finished)).toEqual(new Set(taken));
+        expect(leaving.lines.at(-1)).toMatchObject({ event: "stopped" });
+
         expect(await producer.exited).toBe(0);
         const summary = JSON.parse(producer.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
         expect(summary).toMatchObject({ namespace: NAMESPACE, documents: 2000, jobsFailed: 0 });
@@ -129,6 +140,7 @@ describe("index --queue with three worker processes", () => {
             const job = await queue.getJob(id);
             expect(await job!.getState()).toBe("completed");
             expect(["w1", "w2"]).toContain(job!.processedBy);
+            expect(job!.returnvalue).toMatchObject({ total: expect.any(Number) });
         }
 
         // The poison job: tried 3 times, then moved aside with its reason; `queue status` reports it.
