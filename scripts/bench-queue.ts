@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const busy = await otherCpuUse();
     console.log(`bench:queue ${new Date().toISOString()} ${cpus()[0]?.model} x${cores}, model ${model}, ${count} poems; other processes: ${busy.how}`);
     const redis = await startRedisServer(work);
-    const rows: { path: string; seconds: number; tokens: number }[] = [];
+    const rows: { path: string; seconds: number; tokens: number; jobs?: number }[] = [];
     try {
         // 1. In process: `index --database` (threads = cores).
         {
@@ -75,14 +75,15 @@ async function main(): Promise<void> {
             const begin = performance.now();
             const summary = JSON.parse((await cli(["index", "--queue", redis.url, "--queue-name", queueName, "--embedding-model", model, "--input", input, "--namespace", "kb"]).done).trim().split("\n").at(-1)!);
             const seconds = (performance.now() - begin) / 1000;
-            rows.push({ path, seconds, tokens: summary.tokens });
+            rows.push({ path, seconds, tokens: summary.tokens, jobs: summary.jobs });
             for (const worker of started) worker.child.kill("SIGTERM");
             await Promise.all(started.map((worker) => worker.done));
             await postgres.stop();
         }
         const tokens = rows.find((row) => Number.isFinite(row.tokens))!.tokens;
-        console.log("| path | wall s | tokens/s (producer's count) |\n|---|---|---|");
-        for (const row of rows) console.log(`| ${row.path} | ${row.seconds.toFixed(1)} | ${(tokens / row.seconds).toFixed(0)} |`);
+        console.log(`${tokens} tokens (the producer's count)`);
+        console.log("| path | wall s | tokens/s | jobs |\n|---|---|---|---|");
+        for (const row of rows) console.log(`| ${row.path} | ${row.seconds.toFixed(1)} | ${(tokens / row.seconds).toFixed(0)} | ${row.jobs ?? "-"} |`);
 
         // 3. Overhead per job on an idle queue: one worker, one one-document job at a time.
         const postgres = await startPgliteServer(work, "overhead");

@@ -1,4 +1,6 @@
+import { createServer } from "node:http";
 import { createEmbedder } from "../facade/embedder.js";
+import { indexWorkerMetrics, type IndexWorkerMetrics } from "../queue/index-worker-metrics.js";
 import { resolveModelPath } from "../models/model-location.js";
 import { openStore } from "../store/open-store.js";
 import { startIndexWorker } from "../queue/index-worker.js";
@@ -15,14 +17,15 @@ export const workerCommand: Command = {
         "(default 1024, the producer's). Each job is written in one transaction; documents already stored unchanged are",
         "skipped, so a retried job writes nothing. A job whose worker stops (killed, frozen) goes back to the queue after",
         "--stall-interval-ms (default 30000). Many machines share one PostgreSQL: --database postgres://...",
-        "Prints one JSON line per job started, completed or failed on stderr.",
+        "Prints one JSON line per job started, completed or failed on stderr. --metrics-port N serves Prometheus metrics",
+        "(jobs, documents, tokens, failures, the queue's depth by state) at http://<--metrics-host, default 127.0.0.1>:N/metrics.",
         "SIGTERM or SIGINT: take no more jobs, finish those held, exit; a second signal exits at once (held jobs are retried",
         "elsewhere after the stall interval).",
     ].join("\n"),
     options: {
         queue: { type: "string" }, "queue-name": { type: "string" }, "embedding-model": { type: "string" }, database: { type: "string" },
         dimensions: { type: "string" }, "token-budget": { type: "string" }, "job-tokens": { type: "string" },
-        "stall-interval-ms": { type: "string" }, name: { type: "string" },
+        "stall-interval-ms": { type: "string" }, name: { type: "string" }, "metrics-port": { type: "string" }, "metrics-host": { type: "string" },
     },
     async run(values) {
         const queue = requireString(values, "queue");
@@ -32,6 +35,8 @@ export const workerCommand: Command = {
         const tokenBudget = positiveInteger(values, "token-budget");
         const jobTokens = positiveInteger(values, "job-tokens");
         const stallIntervalMs = positiveInteger(values, "stall-interval-ms");
+        const metricsPort = positiveInteger(values, "metrics-port");
+        const metricsHost = (values["metrics-host"] as string | undefined) ?? "127.0.0.1";
         const settings = {
             queue,
             ...(values["queue-name"] === undefined ? {} : { queueName: values["queue-name"] as string }),
@@ -56,7 +61,11 @@ export const workerCommand: Command = {
                     store,
                     onEvent: (event) => process.stderr.write(JSON.stringify(event) + "\n"),
                 }));
-                process.stderr.write(JSON.stringify({ event: "ready", queue: worker.queueName, concurrency: worker.concurrency, pid: process.pid }) + "\n");
+                const metrics = metricsPort === undefined ? undefined : await serveMetrics(indexWorkerMetrics(worker), metricsHost, metricsPort);
+                process.stderr.write(JSON.stringify({
+                    event: "ready", queue: worker.queueName, concurrency: worker.concurrency, pid: process.pid,
+                    ...(metrics === undefined ? {} : { metrics: `http://${metricsHost}:${metrics.port}/metrics` }),
+                }) + "\n");
                 await new Promise<void>((resolve) => {
                     let stopping = false;
                     const onSignal = () => {
@@ -67,6 +76,7 @@ export const workerCommand: Command = {
                     process.on("SIGTERM", onSignal);
                     process.on("SIGINT", onSignal);
                 });
+                await metrics?.close();
                 process.stderr.write(JSON.stringify({ event: "stopped", ...worker.stats() }) + "\n");
             } finally {
                 await embedder.dispose();
@@ -76,3 +86,22 @@ export const workerCommand: Command = {
         }
     },
 };
+
+/** GET /metrics on host:port; anything else is a 404. */
+async function serveMetrics(metrics: IndexWorkerMetrics, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+    const server = createServer((request, response) => {
+        if (request.method !== "GET" || request.url !== "/metrics") {
+            response.writeHead(404).end();
+            return;
+        }
+        metrics.render().then(
+            (text) => response.writeHead(200, { "content-type": metrics.contentType }).end(text),
+            (error: unknown) => response.writeHead(503, { "content-type": "text/plain" }).end(`metrics unavailable: ${(error as Error).message}\n`),
+        );
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => resolve());
+    });
+    return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}

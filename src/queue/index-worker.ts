@@ -3,7 +3,7 @@
  * its token budget. Each job's documents are written in one transaction, idempotent by content hash: a retried job
  * (after a crash, a stall, a lost connection) finds them stored unchanged and writes nothing. BullMQ loads on start.
  */
-import type { Job, Worker } from "bullmq";
+import type { Job, Queue, Worker } from "bullmq";
 import { checkStore } from "../applications/application-options.js";
 import { prepareDocuments, type IndexResult, type PreparedDocument } from "../applications/document-indexer.js";
 import { createSearchIndex, type SearchIndex } from "../applications/search-index.js";
@@ -63,13 +63,30 @@ export class IndexWorker {
     readonly concurrency: number;
     readonly #worker: Worker;
     readonly #stats: IndexWorkerStats;
+    readonly #url: string;
+    #queue: Queue | undefined;
 
     /** @internal */
-    constructor(worker: Worker, queueName: string, concurrency: number, stats: IndexWorkerStats) {
+    constructor(worker: Worker, url: string, queueName: string, concurrency: number, stats: IndexWorkerStats) {
         this.#worker = worker;
+        this.#url = url;
         this.queueName = queueName;
         this.concurrency = concurrency;
         this.#stats = stats;
+    }
+
+    /** The queue's jobs by state (every worker's), read from Redis now. */
+    async queueCounts(): Promise<Record<"waiting" | "active" | "delayed" | "prioritized" | "completed" | "failed", number>> {
+        if (this.#queue === undefined) {
+            const { Queue } = await import("bullmq");
+            this.#queue = new Queue(this.queueName, { connection: connectionOptions(this.#url) });
+            this.#queue.on("error", () => undefined);
+        }
+        const counts = await this.#queue.getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed");
+        return {
+            waiting: counts["waiting"] ?? 0, active: counts["active"] ?? 0, delayed: counts["delayed"] ?? 0,
+            prioritized: counts["prioritized"] ?? 0, completed: counts["completed"] ?? 0, failed: counts["failed"] ?? 0,
+        };
     }
 
     stats(): IndexWorkerStats {
@@ -79,6 +96,7 @@ export class IndexWorker {
     /** Stops taking jobs and waits for those it holds to finish (graceful), or, with `force`, leaves them to be retried elsewhere. */
     async close(options: { force?: boolean } = {}): Promise<void> {
         await this.#worker.close(options.force === true);
+        await this.#queue?.close();
     }
 
     async [Symbol.asyncDispose](): Promise<void> {
@@ -176,5 +194,5 @@ export async function startIndexWorker(options: StartIndexWorkerOptions): Promis
     worker.on("error", () => undefined);
     await worker.waitUntilReady();
     void worker.run();
-    return new IndexWorker(worker, queueName, concurrency, stats);
+    return new IndexWorker(worker, url, queueName, concurrency, stats);
 }

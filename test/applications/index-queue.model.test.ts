@@ -15,7 +15,7 @@ import { documentId, openStore } from "../../src/exports/store.js";
 import { ensureFixtureModel, REPO_ROOT } from "../fixtures/qwen3-fixture.js";
 import { loadTangPoems } from "../support/corpus.js";
 import { runCli } from "../support/run-cli.js";
-import { startRedisServer, type RedisServer } from "./support/redis-server.js";
+import { freePort, startRedisServer, type RedisServer } from "./support/redis-server.js";
 import { startPgliteServer, temporaryDirectory, type PgliteServer } from "./support/store-backends.js";
 
 const CLI = join(REPO_ROOT, "src", "cli", "main.ts");
@@ -85,10 +85,12 @@ describe("index --queue with three worker processes", () => {
         const input = join(parent, "poems.jsonl");
         writeFileSync(input, texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
 
+        const metricsPort = await freePort();
         for (let index = 0; index < 3; index++) {
             workers.push(startCli([
                 "worker", "--queue", redis.url, "--embedding-model", modelPath, "--database", postgres.url,
                 "--stall-interval-ms", String(STALL_MS), "--job-tokens", "256", "--token-budget", "512", "--name", `w${index}`,
+                ...(index === 1 ? ["--metrics-port", String(metricsPort)] : []),
             ]));
         }
         for (const worker of workers) await until(() => worker.lines.some((line) => line["event"] === "ready"), "a worker to be ready");
@@ -153,6 +155,14 @@ describe("index --queue with three worker processes", () => {
         expect(report.failed[0]!.reason).toContain("1 of 2 documents of job poison cannot be indexed (the other 1 were): documents[1]");
         expect(report.failed[0]!.reason).toContain("NUL");
         await queue.close();
+
+        // Worker 1's /metrics: its jobs and the queue's depth.
+        const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const value = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(metrics)?.[1]);
+        expect(value("qwen3_queue_worker_jobs_completed_total")).toBe(workers[1]!.lines.filter((line) => line["event"] === "completed").length);
+        expect(value("qwen3_queue_worker_jobs_completed_total")).toBeGreaterThan(0);
+        expect(value('qwen3_queue_jobs{state="failed"}')).toBe(1);
+        expect(value('qwen3_queue_jobs{state="waiting"}')).toBe(0);
 
         // Exactly once: 2,001 rows (the poems and the poison job's good document), their ids, never rewritten.
         const store = await openStore({ database: postgres.url, poolSize: 2 });

@@ -13,7 +13,8 @@ export interface RedisServer {
     stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that nothing listens on now. */
+export async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = createServer();
         server.once("error", reject);
