@@ -33,7 +33,7 @@ interface Child {
 /** `qwen3-embedding ...args` from source; stderr's JSON lines collected as they come. */
 function startCli(args: string[]): Child {
     const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    const result: Child = { process: child, lines: [], stdout: "", stderr: "", exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
+    const result: Child = { process: child, lines: [], stdout: "", stderr: "", exited: new Promise((resolve) => child.once("close", (code) => resolve(code))) };
     let pending = "";
     child.stdout!.on("data", (chunk: Buffer) => (result.stdout += chunk.toString()));
     child.stderr!.on("data", (chunk: Buffer) => {
@@ -110,10 +110,10 @@ describe("index --queue with three worker processes", () => {
         const victim = workers[0]!;
         const activeBefore = victim.lines.length;
         await until(() => victim.lines.slice(activeBefore).some((line) => line["event"] === "active"), "worker 0 to take a job");
+        victim.process.kill("SIGKILL");
+        await victim.exited; // "close": every line it wrote has been read
         const held = new Set(victim.lines.filter((line) => line["event"] === "active").map((line) => line["job"] as string));
         for (const line of victim.lines) if (line["event"] === "completed" || line["event"] === "failed") held.delete(line["job"] as string);
-        victim.process.kill("SIGKILL");
-        await victim.exited;
         expect(held.size).toBeGreaterThan(0);
 
         // Kill Redis and bring it back from its append-only file while the others work.
