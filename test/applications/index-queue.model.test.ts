@@ -3,7 +3,7 @@
  * served with pglite-socket), the producer (`index --queue`) and three `worker` processes, all from source. One worker
  * is SIGKILLed while it holds a job, another stopped with SIGTERM while it holds one (it finishes it), and Redis is SIGKILLed and restarted from its append-only file mid-run; every text
  * must still be stored exactly once with the vector the library gives it. A poison job (a document no worker can store)
- * is moved aside with its reason while the rest is indexed.
+ * is moved aside with its reason while the rest is indexed. And a PostgreSQL outage: jobs fail, back off and resume.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
@@ -194,4 +194,40 @@ describe("index --queue with three worker processes", () => {
             await store.close();
         }
     }, 300_000);
+
+    it("rides out a PostgreSQL outage: jobs fail, back off and resume, and every text is indexed once", async () => {
+        const texts = loadTangPoems(2300).slice(2100);
+        const input = join(parent, "outage.jsonl");
+        writeFileSync(input, texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
+        const served = await startPgliteServer(parent, "outage");
+        const worker = startCli([
+            "worker", "--queue", redis.url, "--queue-name", "outage", "--embedding-model", modelPath, "--database", served.url,
+            "--job-tokens", "256", "--token-budget", "512",
+        ]);
+        workers.push(worker);
+        try {
+            await until(() => worker.lines.some((line) => line["event"] === "ready"), "the worker to be ready");
+            const producer = startCli(["index", "--queue", redis.url, "--queue-name", "outage", "--embedding-model", modelPath, "--namespace", "kb2", "--input", input, "--job-tokens", "256"]);
+            await until(() => worker.lines.filter((line) => line["event"] === "completed").length >= 3, "3 jobs to complete");
+            await served.outage(3000);
+            expect(await producer.exited).toBe(0);
+            expect(JSON.parse(producer.stdout.trim().split("\n").at(-1)!)).toMatchObject({ documents: 200, jobsFailed: 0 });
+            // Jobs failed while the server was down, and were retried after their backoff.
+            expect(worker.lines.some((line) => line["event"] === "failed" && line["final"] === false)).toBe(true);
+            const store = await openStore({ database: served.url, poolSize: 1 });
+            try {
+                expect(await store.count("kb2")).toBe(200);
+                const stored = await store.get("kb2", texts.map((text) => documentId(text)));
+                expect(stored.map((item) => item.text)).toEqual(texts);
+                const rows = await served.db.query<{ rewritten: number }>("SELECT count(*)::int AS rewritten FROM q3e_items WHERE updated_at <> created_at");
+                expect(rows.rows[0]!.rewritten).toBe(0);
+            } finally {
+                await store.close();
+            }
+        } finally {
+            worker.process.kill("SIGTERM");
+            await worker.exited;
+            await served.stop();
+        }
+    }, 180_000);
 });
