@@ -12,11 +12,13 @@ export const workerCommand: Command = {
     summary: "Take index jobs from a Redis queue (filled by `index --queue`) and write them to the database",
     usage: [
         "qwen3-embedding worker --queue <redis-url> --embedding-model <path|id> --database <postgres-url|dir> [--queue-name <name>]",
-        "                       [--dimensions N] [--token-budget N] [--job-tokens N] [--stall-interval-ms N] [--name <worker>]",
+        "                       [--dimensions N] [--token-budget N] [--job-tokens N] [--stall-interval-ms N] [--max-jobs-per-second N]",
+        "                       [--name <worker>] [--metrics-port N] [--metrics-host <host>]",
         "Holds one embedder and takes as many jobs at once as fill --token-budget (default 2048) at --job-tokens per job",
         "(default 1024, the producer's). Each job is written in one transaction; documents already stored unchanged are",
         "skipped, so a retried job writes nothing. A job whose worker stops (killed, frozen) goes back to the queue after",
-        "--stall-interval-ms (default 30000). Many machines share one PostgreSQL: --database postgres://...",
+        "--stall-interval-ms (default 30000). Many machines share one PostgreSQL: --database postgres://...; --max-jobs-per-second",
+        "caps the jobs started by all the queue's workers together (BullMQ's rate limiter; give every worker the same value).",
         "Prints one JSON line per job started, completed or failed on stderr. --metrics-port N serves Prometheus metrics",
         "(jobs, documents, tokens, failures, the queue's depth by state) at http://<--metrics-host, default 127.0.0.1>:N/metrics.",
         "SIGTERM or SIGINT: take no more jobs, finish those held, exit; a second signal exits at once (held jobs are retried",
@@ -25,7 +27,7 @@ export const workerCommand: Command = {
     options: {
         queue: { type: "string" }, "queue-name": { type: "string" }, "embedding-model": { type: "string" }, database: { type: "string" },
         dimensions: { type: "string" }, "token-budget": { type: "string" }, "job-tokens": { type: "string" },
-        "stall-interval-ms": { type: "string" }, name: { type: "string" }, "metrics-port": { type: "string" }, "metrics-host": { type: "string" },
+        "stall-interval-ms": { type: "string" }, "max-jobs-per-second": { type: "string" }, name: { type: "string" }, "metrics-port": { type: "string" }, "metrics-host": { type: "string" },
     },
     async run(values) {
         const queue = requireString(values, "queue");
@@ -35,6 +37,7 @@ export const workerCommand: Command = {
         const tokenBudget = positiveInteger(values, "token-budget");
         const jobTokens = positiveInteger(values, "job-tokens");
         const stallIntervalMs = positiveInteger(values, "stall-interval-ms");
+        const maxJobsPerSecond = positiveInteger(values, "max-jobs-per-second");
         const metricsPort = positiveInteger(values, "metrics-port");
         const metricsHost = (values["metrics-host"] as string | undefined) ?? "127.0.0.1";
         const settings = {
@@ -44,6 +47,7 @@ export const workerCommand: Command = {
             ...(tokenBudget === undefined ? {} : { tokenBudget }),
             ...(jobTokens === undefined ? {} : { jobTokens }),
             ...(stallIntervalMs === undefined ? {} : { stallIntervalMs }),
+            ...(maxJobsPerSecond === undefined ? {} : { maxJobsPerSecond }),
             ...(values["name"] === undefined ? {} : { name: values["name"] as string }),
         };
         // Checked before the model and the database load.

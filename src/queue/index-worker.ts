@@ -32,6 +32,12 @@ export interface StartIndexWorkerOptions {
      * another worker, 1000..3600000 (BullMQ's lockDuration and stalledInterval). Default 30000.
      */
     stallIntervalMs?: number;
+    /**
+     * At most this many jobs started per second by ALL the workers of the queue together (BullMQ's rate limiter, kept
+     * in Redis), 1..100000: to spare a shared PostgreSQL. Every worker of the queue should pass the same value. Default:
+     * no limit.
+     */
+    maxJobsPerSecond?: number;
     /** A name stored on the jobs this worker takes (BullMQ's worker name). Default: none. */
     name?: string;
     /** Called as jobs start, finish and fail. */
@@ -54,7 +60,7 @@ export interface IndexWorkerStats {
     active: number;
 }
 
-const START_OPTIONS = ["queue", "queueName", "embedder", "store", "dimensions", "tokenBudget", "jobTokens", "stallIntervalMs", "name", "onEvent"] as const;
+const START_OPTIONS = ["queue", "queueName", "embedder", "store", "dimensions", "tokenBudget", "jobTokens", "stallIntervalMs", "maxJobsPerSecond", "name", "onEvent"] as const;
 
 /** A running worker: `close()` stops taking jobs and finishes those it holds. */
 export class IndexWorker {
@@ -114,6 +120,7 @@ export async function startIndexWorker(options: StartIndexWorkerOptions): Promis
     const tokenBudget = opts.tokenBudget === undefined ? 2048 : checkInteger("tokenBudget", opts.tokenBudget, 16, 10_000_000);
     const jobTokens = opts.jobTokens === undefined ? 1024 : checkInteger("jobTokens", opts.jobTokens, 16, 1_000_000);
     const stallIntervalMs = opts.stallIntervalMs === undefined ? 30_000 : checkInteger("stallIntervalMs", opts.stallIntervalMs, 1000, 3_600_000);
+    const maxJobsPerSecond = opts.maxJobsPerSecond === undefined ? undefined : checkInteger("maxJobsPerSecond", opts.maxJobsPerSecond, 1, 100_000);
     const name = opts.name === undefined ? undefined : checkString("name", opts.name, { allowEmpty: false });
     if (opts.onEvent !== undefined && typeof opts.onEvent !== "function") {
         throw new InvalidOptionError(`Expected a function for onEvent but received ${describeValue(opts.onEvent)}`, { option: "onEvent" });
@@ -177,6 +184,7 @@ export async function startIndexWorker(options: StartIndexWorkerOptions): Promis
         stalledInterval: stallIntervalMs,
         // A job survives a few stalls (a killed worker, a Redis restart) before it is failed for stalling.
         maxStalledCount: 3,
+        ...(maxJobsPerSecond === undefined ? {} : { limiter: { max: maxJobsPerSecond, duration: 1000 } }),
         ...(name === undefined ? {} : { name }),
         autorun: false,
     });

@@ -230,4 +230,36 @@ describe("index --queue with three worker processes", () => {
             await served.stop();
         }
     }, 180_000);
+
+    it("--max-jobs-per-second: BullMQ's rate limiter spaces the jobs' starts", async () => {
+        const texts = loadTangPoems(2320).slice(2300); // 20 poems; with --job-tokens 16 each is a job of its own
+        const input = join(parent, "limited.jsonl");
+        writeFileSync(input, texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
+        const served = await startPgliteServer(parent, "limited");
+        const worker = startCli([
+            "worker", "--queue", redis.url, "--queue-name", "limited", "--embedding-model", modelPath, "--database", served.url,
+            "--job-tokens", "16", "--token-budget", "128", "--max-jobs-per-second", "5",
+        ]);
+        workers.push(worker);
+        try {
+            await until(() => worker.lines.some((line) => line["event"] === "ready"), "the worker to be ready");
+            const producer = startCli(["index", "--queue", redis.url, "--queue-name", "limited", "--embedding-model", modelPath, "--namespace", "kb3", "--input", input, "--job-tokens", "16"]);
+            expect(await producer.exited).toBe(0);
+            const summary = JSON.parse(producer.stdout.trim().split("\n").at(-1)!) as { jobs: number; jobsFailed: number };
+            expect(summary).toMatchObject({ jobs: 20, jobsFailed: 0 });
+            const queue = new Queue("limited", { connection: { url: redis.url, maxRetriesPerRequest: null } });
+            try {
+                const starts = (await queue.getCompleted(0, -1)).map((job) => job.processedOn!).sort((a, b) => a - b);
+                expect(starts).toHaveLength(20);
+                // 20 jobs at 5 a second: four windows of a second, so at least 3 s from the first start to the last.
+                expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(2900);
+            } finally {
+                await queue.close();
+            }
+        } finally {
+            worker.process.kill("SIGTERM");
+            await worker.exited;
+            await served.stop();
+        }
+    }, 120_000);
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { enqueueIndexJobs, queueStatus, startIndexWorker, watchIndexJobs } from "../../src/exports/queue.js";
 import { checkIndexJobData, indexJobId, planIndexJobs } from "../../src/queue/index-jobs.js";
 import { prepareDocuments } from "../../src/applications/document-indexer.js";
+import { VectorStore } from "../../src/store/vector-store.js";
 
 const tokenizer = { tokenize: async (texts: readonly string[]) => texts.map((text) => new Int32Array(text.length)) };
 const enqueue = (extra: Record<string, unknown>) => enqueueIndexJobs({ queue: "redis://127.0.0.1:1", tokenizer, documents: ["a"], ...extra } as never);
@@ -23,6 +24,10 @@ describe("queue options", () => {
         await expect(queueStatus({ queue: "redis://h", failedLimit: -1 })).rejects.toThrow("Expected an integer between 0 and 10000 for failedLimit but received number -1");
         await expect(startIndexWorker({ queue: "redis://h", embedder: 3 } as never)).rejects.toThrow("Expected an Embedder (from createEmbedder) for embedder but received number 3");
         const embedder = { embedDocuments: () => undefined };
+        const store = Object.create(VectorStore.prototype) as VectorStore; // passes the instanceof check; never reached
+        await expect(startIndexWorker({ queue: "redis://h", embedder, store, maxJobsPerSecond: 0 } as never)).rejects.toThrow("Expected an integer between 1 and 100000 for maxJobsPerSecond but received number 0");
+        await expect(startIndexWorker({ queue: "redis://h", embedder, store, stallIntervalMs: 999 } as never)).rejects.toThrow("Expected an integer between 1000 and 3600000 for stallIntervalMs but received number 999");
+        await expect(startIndexWorker({ queue: "redis://h", embedder, store, tokenBudget: 8 } as never)).rejects.toThrow("Expected an integer between 16 and 10000000 for tokenBudget but received number 8");
         await expect(startIndexWorker({ queue: "redis://h", embedder, store: {} } as never)).rejects.toThrow("Expected a store (from openStore) for store but received an object");
     });
 });
