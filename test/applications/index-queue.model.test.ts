@@ -76,6 +76,26 @@ afterAll(async () => {
     rmSync(parent, { recursive: true, force: true });
 });
 
+/**
+ * One worker on queue `name` over a fresh PostgreSQL (served over the wire), with `texts` written to an input file
+ * for the producer; stopped (SIGTERM) and the database closed after `body`.
+ */
+async function withOneWorker(name: string, texts: readonly string[], workerArgs: string[], body: (run: { input: string; served: PgliteServer; worker: Child }) => Promise<void>): Promise<void> {
+    const input = join(parent, `${name}.jsonl`);
+    writeFileSync(input, texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
+    const served = await startPgliteServer(parent, name);
+    const worker = startCli(["worker", "--queue", redis.url, "--queue-name", name, "--embedding-model", modelPath, "--database", served.url, ...workerArgs]);
+    workers.push(worker);
+    try {
+        await until(() => worker.lines.some((line) => line["event"] === "ready"), "the worker to be ready");
+        await body({ input, served, worker });
+    } finally {
+        worker.process.kill("SIGTERM");
+        await worker.exited;
+        await served.stop();
+    }
+}
+
 describe("index --queue with three worker processes", () => {
     it("indexes 2,000 poems exactly once through a SIGKILLed worker, a Redis restart and a SIGTERMed worker, and moves a poison job aside", async () => {
         const started = Date.now();
@@ -197,16 +217,7 @@ describe("index --queue with three worker processes", () => {
 
     it("rides out a PostgreSQL outage: jobs fail, back off and resume, and every text is indexed once", async () => {
         const texts = loadTangPoems(2300).slice(2100);
-        const input = join(parent, "outage.jsonl");
-        writeFileSync(input, texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
-        const served = await startPgliteServer(parent, "outage");
-        const worker = startCli([
-            "worker", "--queue", redis.url, "--queue-name", "outage", "--embedding-model", modelPath, "--database", served.url,
-            "--job-tokens", "256", "--token-budget", "512",
-        ]);
-        workers.push(worker);
-        try {
-            await until(() => worker.lines.some((line) => line["event"] === "ready"), "the worker to be ready");
+        await withOneWorker("outage", texts, ["--job-tokens", "256", "--token-budget", "512"], async ({ input, served, worker }) => {
             const producer = startCli(["index", "--queue", redis.url, "--queue-name", "outage", "--embedding-model", modelPath, "--namespace", "kb2", "--input", input, "--job-tokens", "256"]);
             await until(() => worker.lines.filter((line) => line["event"] === "completed").length >= 3, "3 jobs to complete");
             await served.outage(3000);
@@ -224,25 +235,12 @@ describe("index --queue with three worker processes", () => {
             } finally {
                 await store.close();
             }
-        } finally {
-            worker.process.kill("SIGTERM");
-            await worker.exited;
-            await served.stop();
-        }
+        });
     }, 180_000);
 
     it("--max-jobs-per-second: BullMQ's rate limiter spaces the jobs' starts", async () => {
         const texts = loadTangPoems(2320).slice(2300); // 20 poems; with --job-tokens 16 each is a job of its own
-        const input = join(parent, "limited.jsonl");
-        writeFileSync(input, texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
-        const served = await startPgliteServer(parent, "limited");
-        const worker = startCli([
-            "worker", "--queue", redis.url, "--queue-name", "limited", "--embedding-model", modelPath, "--database", served.url,
-            "--job-tokens", "16", "--token-budget", "128", "--max-jobs-per-second", "5",
-        ]);
-        workers.push(worker);
-        try {
-            await until(() => worker.lines.some((line) => line["event"] === "ready"), "the worker to be ready");
+        await withOneWorker("limited", texts, ["--job-tokens", "16", "--token-budget", "128", "--max-jobs-per-second", "5"], async ({ input }) => {
             const producer = startCli(["index", "--queue", redis.url, "--queue-name", "limited", "--embedding-model", modelPath, "--namespace", "kb3", "--input", input, "--job-tokens", "16"]);
             expect(await producer.exited).toBe(0);
             const summary = JSON.parse(producer.stdout.trim().split("\n").at(-1)!) as { jobs: number; jobsFailed: number };
@@ -256,10 +254,6 @@ describe("index --queue with three worker processes", () => {
             } finally {
                 await queue.close();
             }
-        } finally {
-            worker.process.kill("SIGTERM");
-            await worker.exited;
-            await served.stop();
-        }
+        });
     }, 120_000);
 });
