@@ -25,6 +25,16 @@ export function asUsageError<T>(check: () => T, prefix = ""): T {
     }
 }
 
+/** The same for an async library call: its InvalidOptionError (a rejection) becomes a UsageError. */
+export async function asUsageErrorAsync<T>(call: () => Promise<T>, prefix = ""): Promise<T> {
+    try {
+        return await call();
+    } catch (error) {
+        if (error instanceof InvalidOptionError) throw new UsageError(`${prefix}${error.message}`);
+        throw error;
+    }
+}
+
 /** A command that ran but failed (a check did not pass, a remote service refused): printed as one line, exit code 1. */
 export class CommandFailure extends Error {}
 

@@ -13,6 +13,7 @@ import { openStore } from "../store/open-store.js";
 import { checkItemId, checkMetadata } from "../store/item-validation.js";
 import { isPlainObject } from "../internal/validation.js";
 import { asUsageError, requireString, UsageError, writeLine, type Command } from "./command.js";
+import { enqueueCommand, QUEUE_ONLY_FLAGS } from "./enqueue-command.js";
 
 /** Files taken from a directory: texts one per line, or JSONL objects. */
 const INPUT_EXTENSIONS = new Set([".txt", ".jsonl"]);
@@ -31,12 +32,29 @@ export const indexCommand: Command = {
         "the database directory once at the end: faster, but a power cut or system crash during the run can lose or corrupt",
         "the database (a killed run loses nothing it wrote). A PostgreSQL server's commits follow its own settings.",
         "Prints one JSON line {namespace, total, written, unchanged, embedded, cached, database} when done.",
+        "",
+        "qwen3-embedding index --queue <redis-url> --embedding-model <path|id> [--input <file|dir>] [--namespace <name>]",
+        "                      [--queue-name <name>] [--job-tokens N] [--attempts N] [--priority N] [--detach]",
+        "With --queue, no database and no embedding here: the model is loaded for its tokenizer only, the texts are grouped",
+        "into jobs of whole documents of about --job-tokens tokens (default 1024), each job named by a hash of its contents,",
+        "and added to the BullMQ queue on that Redis for `qwen3-embedding worker` processes to embed and write. A job is",
+        "tried --attempts times (default 5, backoff from 2 s doubling) before it is moved to the failed set with its reason",
+        "(`qwen3-embedding queue status`). --priority 1.. puts the jobs behind unprioritized ones (lower first).",
+        "Shows progress (documents, tokens, rate, ETA) on stderr until every job finished, then prints one JSON line",
+        "{namespace, queue, documents, tokens, jobs, jobsFailed}; exit code 1 when jobs failed. --detach: print the line",
+        "{namespace, queue, documents, tokens, jobs} once the jobs are added, and exit.",
     ].join("\n"),
     options: {
         "embedding-model": { type: "string" }, input: { type: "string" }, namespace: { type: "string" }, database: { type: "string" },
         "batch-size": { type: "string" }, dimensions: { type: "string" }, durability: { type: "string" },
+        queue: { type: "string" }, "queue-name": { type: "string" }, "job-tokens": { type: "string" }, attempts: { type: "string" },
+        priority: { type: "string" }, detach: { type: "boolean" },
     },
     async run(values) {
+        if (values["queue"] !== undefined) return enqueueCommand(values);
+        for (const flag of QUEUE_ONLY_FLAGS) {
+            if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --queue`);
+        }
         const model = requireString(values, "embedding-model");
         const input = values["input"] as string | undefined;
         const batchSize = positiveInteger(values, "batch-size");
@@ -144,7 +162,7 @@ class ProgressLine {
     }
 }
 
-async function readDocuments(input: string | undefined): Promise<IndexDocument[]> {
+export async function readDocuments(input: string | undefined): Promise<IndexDocument[]> {
     if (input === undefined) return parseDocuments(readFileSync(0, "utf8"), "stdin", false);
     const path = resolve(input);
     let info;

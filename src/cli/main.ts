@@ -16,6 +16,8 @@ import { resolveModelPath } from "../models/model-location.js";
 import { createReranker } from "../facade/reranker.js";
 import { serveCommand } from "./serve-command.js";
 import { indexCommand } from "./index-command.js";
+import { queueCommand } from "./queue-command.js";
+import { workerCommand } from "./worker-command.js";
 import { searchCommand } from "./search-command.js";
 import { pullCommand } from "./pull-command.js";
 import { modelsCommand } from "./models-command.js";
@@ -142,6 +144,8 @@ const COMMANDS: Record<string, Command> = {
     eval: evalCommand,
     serve: serveCommand,
     index: indexCommand,
+    worker: workerCommand,
+    queue: queueCommand,
     search: searchCommand,
     models: modelsCommand,
 };

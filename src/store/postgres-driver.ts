@@ -44,6 +44,7 @@ class PostgresDriver implements SqlDriver {
     #sessionStatements: readonly string[] = [];
     #generation = 0;
     readonly #configured = new WeakMap<PoolClient, number>();
+    readonly #listened = new WeakSet<PoolClient>();
     #closed: Promise<void> | undefined;
 
     constructor(pool: Pool, location: string) {
@@ -120,6 +121,13 @@ class PostgresDriver implements SqlDriver {
             client = await this.#pool.connect();
         } catch (error) {
             throw new StoreError("unavailable", `Cannot connect to PostgreSQL at ${this.location}: ${(error as Error).message}`, { cause: error });
+        }
+        // A connection lost while checked out (the server restarted mid-transaction) rejects its query and also emits
+        // "error" on the client, which the pool listens to only while the client is idle: unheard, it would end the
+        // process. The query's rejection reports it; the pool then discards the client (released with the error).
+        if (!this.#listened.has(client)) {
+            client.on("error", () => undefined);
+            this.#listened.add(client);
         }
         if (this.#configured.get(client) !== this.#generation) {
             try {

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
  * src/index.ts, the root entry, stands above them all. adapters/ (LangChain, AI SDK, LlamaIndex) sits on the facade and
  * speaks HTTP to a remote serve itself: it never reaches into the server's code.
  */
-const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "evaluation", "adapters", "server", "cli", "exports"] as const;
+const LAYERS = ["internal", "format", "models", "engine", "runtime", "scheduler", "facade", "store", "applications", "queue", "evaluation", "adapters", "server", "cli", "exports"] as const;
 const ROOT_ENTRY = "index.ts";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");

@@ -46,7 +46,7 @@ describe("the published surface", () => {
     it("every subpath in package.json exports points at an emitted entry", () => {
         const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string | { types: string; default: string }> };
         const entries = Object.entries(pkg.exports).filter((entry): entry is [string, { types: string; default: string }] => typeof entry[1] === "object");
-        expect(entries.map(([subpath]) => subpath).sort()).toEqual([".", "./ai-sdk", "./engine", "./evaluation", "./langchain", "./llamaindex", "./server", "./store"]);
+        expect(entries.map(([subpath]) => subpath).sort()).toEqual([".", "./ai-sdk", "./engine", "./evaluation", "./langchain", "./llamaindex", "./queue", "./server", "./store"]);
         for (const [, target] of entries) {
             expect(target.types.replace(/^\.\/dist\//, "")).toBe(target.default.replace(/^\.\/dist\//, "").replace(/\.js$/, ".d.ts"));
             expect(existsSync(join(OUT, target.types.replace(/^\.\/dist\//, "")))).toBe(true);

@@ -217,3 +217,21 @@ export function loadTestCorpus(): TestText[] {
   }
   return cache.map((t) => ({ ...t }));
 }
+
+/**
+ * `count` distinct Tang poems ("title\nauthor\nlines"), in the order of the chinese-poetry package's files: a larger
+ * set of real texts, for tests that index thousands.
+ */
+export function loadTangPoems(count: number): string[] {
+  const dist = join(packageDir("chinese-poetry"), "dist", "quantangshi");
+  const seen = new Set<string>();
+  for (let file = 0; seen.size < count; file += 1000) {
+    const poems = JSON.parse(readFileSync(join(dist, `poet.tang.${file}.json`), "utf8")) as TangShi[];
+    for (const poem of poems) {
+      const text = `${poem.title}\n${poem.author}\n${poem.paragraphs.join("\n")}`;
+      if (poem.paragraphs.join("").trim().length >= 10) seen.add(text);
+      if (seen.size === count) break;
+    }
+  }
+  return [...seen];
+}

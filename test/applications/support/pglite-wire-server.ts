@@ -116,8 +116,8 @@ export interface WireServer {
     close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 on a port the OS picks. */
-export async function serveOverWire(db: PGlite): Promise<WireServer> {
+/** Listens on 127.0.0.1 on a port the OS picks (or `port`: to serve again where a closed server was). */
+export async function serveOverWire(db: PGlite, port = 0): Promise<WireServer> {
     await db.waitReady;
     const queue = new SequenceAwareQueue(db);
     const sockets = new Set<Socket>();
@@ -130,11 +130,11 @@ export async function serveOverWire(db: PGlite): Promise<WireServer> {
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
+        server.listen(port, "127.0.0.1", () => resolve());
     });
-    const { port } = server.address() as { port: number };
+    const listening = (server.address() as { port: number }).port;
     return {
-        address: `127.0.0.1:${port}`,
+        address: `127.0.0.1:${listening}`,
         close: () => new Promise<void>((resolve) => {
             for (const socket of sockets) socket.destroy();
             server.close(() => resolve());

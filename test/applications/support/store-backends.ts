@@ -45,6 +45,8 @@ export async function newStoreDirectory(parent: string, name: string): Promise<s
 export interface PgliteServer {
     url: string;
     db: PGlite;
+    /** Drops every connection and refuses new ones for `ms`, then serves again on the same port (a server outage). */
+    outage(ms: number): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -52,10 +54,16 @@ export interface PgliteServer {
 export async function startPgliteServer(parent: string, name: string): Promise<PgliteServer> {
     const directory = await newStoreDirectory(parent, name);
     const db = await PGlite.create({ dataDir: join(directory, "pgdata"), extensions: { vector } });
-    const server = await serveOverWire(db);
+    let server = await serveOverWire(db);
+    const port = Number(server.address.split(":")[1]);
     return {
         url: `postgres://postgres@${server.address}/postgres?sslmode=disable`,
         db,
+        async outage(ms) {
+            await server.close();
+            await new Promise((resolve) => setTimeout(resolve, ms));
+            server = await serveOverWire(db, port);
+        },
         async stop() {
             await server.close();
             await db.close();

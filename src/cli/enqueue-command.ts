@@ -1,0 +1,75 @@
+/** `index --queue`: the producer of a queued index run (see index-command.ts for the usage text). */
+import { createTokenizer } from "../facade/tokenizer.js";
+import { prepareDocuments } from "../applications/document-indexer.js";
+import { resolveModelPath } from "../models/model-location.js";
+import { enqueueIndexJobs, watchIndexJobs, type QueueProgress } from "../queue/index-producer.js";
+import { checkQueueName, checkRedisUrl, redactedUrl } from "../queue/queue-connection.js";
+import { checkNamespace } from "../store/item-validation.js";
+import { asUsageError, asUsageErrorAsync, CommandFailure, requireString, UsageError, writeLine } from "./command.js";
+import { positiveInteger, readDocuments } from "./index-command.js";
+
+/** Flags of the queued producer only. */
+export const QUEUE_ONLY_FLAGS = ["queue-name", "job-tokens", "attempts", "priority", "detach"] as const;
+/** Flags of the in-process run only: the workers hold the database. */
+const LOCAL_ONLY_FLAGS = ["database", "durability", "batch-size", "dimensions"] as const;
+
+export async function enqueueCommand(values: Record<string, unknown>): Promise<void> {
+    for (const flag of LOCAL_ONLY_FLAGS) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} is a worker's flag (qwen3-embedding worker), not the producer's, with --queue`);
+    }
+    const queue = requireString(values, "queue");
+    const model = requireString(values, "embedding-model");
+    const namespace = values["namespace"] === undefined ? "default" : (values["namespace"] as string);
+    const queueName = values["queue-name"] as string | undefined;
+    asUsageError(() => {
+        checkRedisUrl("--queue", queue);
+        checkQueueName("--queue-name", queueName);
+        checkNamespace("--namespace", namespace);
+    });
+    const jobTokens = positiveInteger(values, "job-tokens");
+    const attempts = positiveInteger(values, "attempts");
+    const priority = positiveInteger(values, "priority");
+    const documents = prepareDocuments(await readDocuments(values["input"] as string | undefined));
+    const tokenizer = await createTokenizer({ model: await resolveModelPath(model) });
+    let enqueued;
+    try {
+        enqueued = await asUsageErrorAsync(() => enqueueIndexJobs({
+            queue,
+            tokenizer,
+            namespace,
+            documents,
+            ...(queueName === undefined ? {} : { queueName }),
+            ...(jobTokens === undefined ? {} : { jobTokens }),
+            ...(attempts === undefined ? {} : { attempts }),
+            ...(priority === undefined ? {} : { priority }),
+        }));
+    } finally {
+        await tokenizer.dispose();
+    }
+    const summary = { namespace, queue: `${redactedUrl(queue)} ${enqueued.queueName}`, documents: enqueued.documents, tokens: enqueued.tokens, jobs: enqueued.jobs.length };
+    if (values["detach"] === true) {
+        writeLine(summary);
+        return;
+    }
+    const final = await watchIndexJobs({ queue, queueName: enqueued.queueName, jobs: enqueued.jobs, onProgress: showProgress });
+    if (process.stderr.isTTY) process.stderr.write("\n");
+    writeLine({ ...summary, jobsFailed: final.jobsFailed });
+    if (final.jobsFailed > 0) {
+        throw new CommandFailure(`${final.jobsFailed} of ${final.jobs} jobs failed after their last try; \`qwen3-embedding queue status --queue ${redactedUrl(queue)}\` lists them with their reasons`);
+    }
+}
+
+let lastLine = 0;
+
+/** One line on stderr: redrawn in place on a terminal, every few seconds otherwise. */
+function showProgress(progress: QueueProgress): void {
+    const now = Date.now();
+    const final = progress.jobsDone === progress.jobs;
+    if (!process.stderr.isTTY && !final && now - lastLine < 2000) return;
+    lastLine = now;
+    const eta = progress.etaSeconds === undefined ? "?" : `${Math.ceil(progress.etaSeconds)} s`;
+    const text =
+        `queued: documents ${progress.documentsDone}/${progress.documents}, tokens ${progress.tokensDone}/${progress.tokens}, ` +
+        `${progress.tokensPerSecond.toFixed(0)} tokens/s, ETA ${eta}, jobs ${progress.jobsDone}/${progress.jobs} (${progress.jobsFailed} failed)`;
+    process.stderr.write(process.stderr.isTTY ? `\r${text}\u001b[K` : text + "\n");
+}
