@@ -10,7 +10,7 @@ import { type RunningServer } from "../../src/exports/server.js";
 import { Qwen3Embeddings, Qwen3Rerank } from "../../src/exports/langchain.js";
 import { createQwen3 } from "../../src/exports/ai-sdk.js";
 import { Qwen3Embedding } from "../../src/exports/llamaindex.js";
-import { FLOAT_TOLERANCE, MODEL_OPTIONS, fixturePaths, startFixtureServer } from "../server/server-fixture.js";
+import { cosine as cosineOf, FLOAT_TOLERANCE, MODEL_OPTIONS, fixturePaths, startFixtureServer } from "../server/server-fixture.js";
 
 const QUERY = "What is the capital of China?";
 const DOCUMENTS = [
@@ -24,13 +24,7 @@ const SAME = 0.99999;
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
     expect(a.length).toBe(b.length);
-    let dot = 0, na = 0, nb = 0;
-    for (let i = 0; i < a.length; i++) {
-        dot += a[i]! * b[i]!;
-        na += a[i]! * a[i]!;
-        nb += b[i]! * b[i]!;
-    }
-    return dot / Math.sqrt(na * nb);
+    return cosineOf(a, b);
 }
 
 let server: RunningServer;
