@@ -238,6 +238,41 @@ describe("index --queue with three worker processes", () => {
         });
     }, 180_000);
 
+    it("--priority: a run with a lower number is taken before a waiting bulk run on the same queue", async () => {
+        const name = "prioritized";
+        const write = (file: string, texts: readonly string[]) => {
+            writeFileSync(join(parent, file), texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
+            return join(parent, file);
+        };
+        const poems = loadTangPoems(2420).slice(2380); // 40 poems; with --job-tokens 16 each is a job of its own
+        const bulk = write(`${name}-bulk.jsonl`, poems.slice(0, 30));
+        const urgent = write(`${name}-urgent.jsonl`, poems.slice(30));
+        // Both runs are queued before any worker: the bulk one first, the urgent one behind it.
+        for (const [input, priority] of [[bulk, "10"], [urgent, "1"]] as const) {
+            const producer = startCli(["index", "--queue", redis.url, "--queue-name", name, "--embedding-model", modelPath, "--namespace", "kb4",
+                "--input", input, "--job-tokens", "16", "--priority", priority, "--detach"]);
+            expect(await producer.exited, producer.stderr).toBe(0);
+        }
+        const queue = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null } });
+        try {
+            const priorities = new Map((await queue.getJobs(["prioritized", "waiting"])).map((job) => [job.id!, job.opts.priority ?? 0]));
+            expect([...priorities.values()].filter((p) => p === 10)).toHaveLength(30);
+            expect([...priorities.values()].filter((p) => p === 1)).toHaveLength(10);
+            // One job at a time, so the order the worker takes them in is the order they start.
+            await withOneWorker(name, [], ["--job-tokens", "16", "--token-budget", "16"], async () => {
+                const deadline = Date.now() + 90_000;
+                while ((await queue.getCompletedCount()) < 40) {
+                    if (Date.now() > deadline) throw new Error("the 40 jobs did not complete in 90 s");
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+            });
+            const order = (await queue.getCompleted(0, -1)).sort((a, b) => a.processedOn! - b.processedOn!).map((job) => priorities.get(job.id!));
+            expect(order).toEqual([...Array<number>(10).fill(1), ...Array<number>(30).fill(10)]);
+        } finally {
+            await queue.close();
+        }
+    }, 180_000);
+
     it("--max-jobs-per-second: BullMQ's rate limiter spaces the jobs' starts", async () => {
         const texts = loadTangPoems(2320).slice(2300); // 20 poems; with --job-tokens 16 each is a job of its own
         await withOneWorker("limited", texts, ["--job-tokens", "16", "--token-budget", "128", "--max-jobs-per-second", "5"], async ({ input }) => {
