@@ -11,7 +11,8 @@ import { END_OF_TEXT_TOKEN } from "../../src/format/embedding-input.js";
 import { ensureFixtureModel, fixturePath, REPO_ROOT } from "../../test/fixtures/qwen3-fixture.js";
 import { benchTexts } from "./bench-texts.js";
 import { UsageError } from "./registry.js";
-import { cpuModel, llamaCppRelease, nodeLlamaCppVersion, readOptional } from "./machine.js";
+import { installedNodeLlamaCpp } from "../../src/engine/llama-build-guard.js";
+import { cpuModel, readOptional } from "./machine.js";
 
 /** Longest sequence fed to either engine, the appended <|endoftext|> included. */
 export const MAX_SEQUENCE_TOKENS = 2048;
@@ -92,6 +93,7 @@ export async function prepareEngineWorkload(modelPath: string, options: EngineOp
         const lengths = sequences.map((sequence) => sequence.length).sort((a, b) => a - b);
         const inspection = model.inspection;
         const library = model.library;
+        const nodeLlamaCpp = installedNodeLlamaCpp();
         const workload: EngineWorkload = {
             modelPath,
             gpu: typeof library.gpu === "string" ? library.gpu : false,
@@ -122,8 +124,8 @@ export async function prepareEngineWorkload(modelPath: string, options: EngineOp
                     `hidden ${inspection.embeddingSize}, vocabulary ${inspection.vocabularySize}, pooling ${inspection.pooling}, ${model.info.description}`,
             },
             build: {
-                nodeLlamaCpp: nodeLlamaCppVersion(),
-                llamaCppRelease: llamaCppRelease(),
+                nodeLlamaCpp: nodeLlamaCpp.version,
+                llamaCppRelease: nodeLlamaCpp.llamaCppRelease,
                 libllama: library.libraryPath,
                 buildType: library.buildType,
                 gpu: library.gpu,
