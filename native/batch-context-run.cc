@@ -276,7 +276,13 @@ RunStatus BatchContext::checkOutputLayout(llama_context* ctx) {
     chunkOutputSeqId_.clear();
     control_ = nullptr;
     api.llama_memory_clear(api.llama_get_memory(ctx), false);
-    return status;
+    if (!status.failed()) return status;
+    return RunStatus::fail(status.code, "llama.cpp does not decode the way this addon relies on (filler tokens under sequence id " +
+                                            std::to_string(kFillerSeqId) + " beside the real ones; one F32 row of the model's " +
+                                            "width per output token in the graph tensor result_norm): " + status.message +
+                                            ". This llama.cpp is not the build the addon was compiled for; rebuild the addon " +
+                                            "against it (`npm rebuild qwen3-embedding --build-from-source`) or bind " +
+                                            "node-llama-cpp's own build");
 }
 
 RunStatus BatchContext::decodeChunk(llama_context* ctx, Output output, float* out) {

@@ -97,11 +97,7 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
         for (llama_context* ctx : {self->ctx_, self->shortCtx_}) {
             if (ctx == nullptr) continue;
             if (RunStatus status = self->checkOutputLayout(ctx); status.failed()) {
-                error = "llama.cpp does not decode the way this addon relies on (filler tokens under sequence id 255 beside the real " +
-                        std::string("ones; one F32 row of the model's width per output token in the graph tensor result_norm): ") +
-                        status.message +
-                        ". This llama.cpp is not the build the addon was compiled for; rebuild the addon against it " +
-                        "(`npm rebuild qwen3-embedding --build-from-source`) or bind node-llama-cpp's own build";
+                error = status.message;
                 return nullptr;
             }
         }

@@ -134,7 +134,7 @@ private:
     void betweenDecodes(const llama_context* busy);
     // Decodes a filler token and one output token in `ctx` and reads the output's result_norm row: fails when
     // llama.cpp refuses the filler's sequence id or its graph lacks that row as the fast path expects (see onTensor),
-    // so a llama.cpp that changed either fails at context creation, not later or with wrong numbers.
+    // so a llama.cpp that changed either fails at context creation, not later or with wrong numbers. The message says so.
     RunStatus checkOutputLayout(llama_context* ctx);
     RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
 

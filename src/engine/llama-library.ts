@@ -117,9 +117,11 @@ function byPath(
     return { ...result, gpu: record?.gpu, buildType: undefined, mathCores: undefined };
 }
 
+/** How libllama's file name starts: libllama.so / .dylib, llama.dll. */
+const LIBLLAMA_PREFIXES = ["libllama.", "llama."] as const;
+
 function findLoadedLlama(addon: NativeAddon): string {
-    const loaded = addon.findLoadedLibrary("libllama.");
-    return loaded !== "" ? loaded : addon.findLoadedLibrary("llama.");
+    return LIBLLAMA_PREFIXES.map((prefix) => addon.findLoadedLibrary(prefix)).find((path) => path !== "") ?? "";
 }
 
 interface ResolvedBuild {
@@ -139,13 +141,13 @@ interface ResolvedBuild {
  * (loaded there too, from the same file), and the addon binds that file by path.
  */
 function resolveBuildInShortLivedThread(gpu: GpuOption): Promise<ResolvedBuild> {
-    const body = `async ({ gpu, addonPath }, importModule) => {
+    const body = `async ({ gpu, addonPath, prefixes }, importModule) => {
         const { getLlama, LlamaLogLevel } = await importModule("node-llama-cpp");
         const llama = await getLlama({ gpu, build: "never", progressLogs: false, skipDownload: true, logLevel: LlamaLogLevel.error });
         const { findLoadedLibrary } = require(addonPath);
-        const libraryPath = findLoadedLibrary("libllama.") || findLoadedLibrary("llama.");
-        if (libraryPath === "") throw new Error("getLlama returned, but no libllama is loaded in the process");
+        const libraryPath = prefixes.map((prefix) => findLoadedLibrary(prefix)).find((path) => path !== "");
+        if (libraryPath === undefined) throw new Error("getLlama returned, but no libllama is loaded in the process");
         return { gpu: llama.gpu, buildType: llama.buildType, cpuMathCores: llama.cpuMathCores, libraryPath };
     }`;
-    return runInShortLivedThread(body, { gpu, addonPath: nativeAddonPath() }, ["node-llama-cpp"]);
+    return runInShortLivedThread(body, { gpu, addonPath: nativeAddonPath(), prefixes: LIBLLAMA_PREFIXES }, ["node-llama-cpp"]);
 }
