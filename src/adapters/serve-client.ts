@@ -1,4 +1,5 @@
 import { HttpRequestError } from "../internal/http-request-error.js";
+import { postJson } from "../internal/post-json.js";
 import { InvalidOptionError } from "../internal/errors.js";
 import { checkInteger, checkString, describeValue } from "../internal/validation.js";
 
@@ -43,38 +44,10 @@ export function serveClient(connection: ServeConnection, prefix = ""): ServeClie
     const model = connection.model === undefined ? undefined : checkString(`${prefix}model`, connection.model, { allowEmpty: false });
     const apiKey = connection.apiKey === undefined ? undefined : checkString(`${prefix}apiKey`, connection.apiKey, { allowEmpty: false });
     const timeoutMs = connection.timeoutMs === undefined ? 60_000 : checkInteger(`${prefix}timeoutMs`, connection.timeoutMs, 1, 2_147_483_647);
-    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
-    if (apiKey !== undefined) headers["authorization"] = `Bearer ${apiKey}`;
-
     return {
         root,
         model,
-        async post(path, body, signal) {
-            const target = root + path;
-            const timeout = AbortSignal.timeout(timeoutMs);
-            let response: Response;
-            try {
-                response = await fetch(target, {
-                    method: "POST",
-                    headers,
-                    body: JSON.stringify(model === undefined ? body : { model, ...body }),
-                    signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-                });
-            } catch (error) {
-                if (signal?.aborted) throw error;
-                const cause = error as Error & { cause?: { code?: string; message?: string } };
-                const reason = cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message);
-                throw new ServeRequestError(`POST ${target} failed: ${reason}`, target, undefined, { cause: error });
-            }
-            const text = await response.text();
-            if (!response.ok) {
-                throw new ServeRequestError(`POST ${target} answered ${response.status}: ${text.replace(/\s+/g, " ").slice(0, 300)}`, target, response.status);
-            }
-            try {
-                return JSON.parse(text) as unknown;
-            } catch {
-                throw new ServeRequestError(`POST ${target} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, target, response.status);
-            }
-        },
+        post: (path, body, signal) =>
+            postJson(root + path, model === undefined ? body : { model, ...body }, { apiKey, retries: 0, retryDelayMs: 0, timeoutMs, signal, errorClass: ServeRequestError }),
     };
 }

@@ -1,7 +1,8 @@
 import { formatQuery } from "../format/embedding-input.js";
 import { checkBoolean, checkInteger, checkOptionsObject, checkString, describeValue } from "../internal/validation.js";
 import { InvalidOptionError } from "../internal/errors.js";
-import { ReferenceRequestError, postJson, type JsonRequestOptions } from "./json-http-client.js";
+import { postJson, type JsonRequestOptions } from "../internal/post-json.js";
+import { REFERENCE_STATUS_HINTS, ReferenceRequestError } from "./json-http-client.js";
 import { isRecord } from "./json-lines.js";
 import { ProgressBar, type ProgressStream } from "./progress-bar.js";
 import type { EmbeddingProbe, ProbeSet, ReferenceData, ReferenceEmbedding, ReferenceRerank, RerankProbe } from "./reference-data.js";
@@ -142,6 +143,8 @@ export async function collectRemoteReference(
     const endpoints = referenceEndpoints(options.url);
     const stream = options.progressStream ?? process.stderr;
     const request: JsonRequestOptions = {
+        errorClass: ReferenceRequestError,
+        statusHints: REFERENCE_STATUS_HINTS,
         apiKey: options.apiKey,
         retries: limits.retries,
         retryDelayMs: limits.retryDelayMs,
