@@ -2,7 +2,7 @@ import { ModelFileError, DisposedError } from "../internal/errors.js";
 import { inspectGguf, type GgufInspection } from "../models/gguf-inspection.js";
 import { checkBoolean, checkInteger, checkOneOf, checkOptionsObject, checkString } from "../internal/validation.js";
 import { createEngineContext, type EngineContext, type EngineContextOptions } from "./engine-context.js";
-import { bindLlamaLibrary, type GpuOption, type LlamaLibrary } from "./llama-library.js";
+import { bindLlamaLibrary, GPU_CHOICES, type GpuOption, type LlamaLibrary } from "./llama-library.js";
 import { callNative } from "./native-errors.js";
 import { loadNativeAddon, type NativeModel, type NativeModelInfo } from "./native-addon.js";
 
@@ -119,7 +119,7 @@ async function loadChecked(
 export function checkLoadOptions(options: LoadEngineModelOptions) {
     const opts = checkOptionsObject<LoadEngineModelOptions>("loadEngineModel options", options, LOAD_OPTIONS);
     const gpu = opts.gpu ?? parseGpuEnv();
-    if (gpu !== false) checkOneOf("gpu", gpu, ["auto", "cuda", "vulkan", "metal"] as const);
+    if (gpu !== false) checkOneOf("gpu", gpu, GPU_CHOICES);
     const gpuLayers = opts.gpuLayers === undefined || opts.gpuLayers === "max" ? -1 : checkInteger("gpuLayers", opts.gpuLayers, 0, 100_000);
     const useMmap = opts.useMmap === undefined ? true : checkBoolean("useMmap", opts.useMmap);
     const repackWeights = opts.repackWeights === undefined ? true : checkBoolean("repackWeights", opts.repackWeights);
@@ -131,5 +131,5 @@ function parseGpuEnv(): GpuOption {
     const value = process.env["QWEN3_EMBEDDING_GPU"];
     if (value === undefined || value === "") return "auto";
     if (value === "false" || value === "cpu") return false;
-    return checkOneOf("QWEN3_EMBEDDING_GPU", value, ["auto", "cuda", "vulkan", "metal"] as const);
+    return checkOneOf("QWEN3_EMBEDDING_GPU", value, GPU_CHOICES);
 }

@@ -1,5 +1,6 @@
 import { NativeLoadError } from "../internal/errors.js";
 import { runInShortLivedThread } from "../internal/short-lived-thread.js";
+import { checkOneOf, checkOptionsObject, checkString } from "../internal/validation.js";
 import {
     checkInstalledNodeLlamaCpp,
     checkLibraryRecord,
@@ -12,8 +13,11 @@ import {
 } from "./llama-build-guard.js";
 import { loadNativeAddon, nativeAddonPath, type NativeAddon } from "./native-addon.js";
 
-/** Which llama.cpp backend build to bind: node-llama-cpp picks the best available for "auto". */
-export type GpuOption = "auto" | "cuda" | "vulkan" | "metal" | false;
+/** The GPU backends node-llama-cpp builds llama.cpp for; "auto" picks the best available. */
+export const GPU_CHOICES = ["auto", "cuda", "vulkan", "metal"] as const;
+
+/** Which llama.cpp backend build to bind: node-llama-cpp picks the best available for "auto"; false: the CPU build. */
+export type GpuOption = (typeof GPU_CHOICES)[number] | false;
 
 export interface LlamaLibrary {
     /** The libllama shared library the engine drives. */
@@ -42,6 +46,9 @@ export function addonLlamaBuild(): LlamaBuild {
  * library or GPU type is refused: the binding cannot change while the process runs.
  */
 export async function bindLlamaLibrary(options: { gpu?: GpuOption; libraryPath?: string } = {}): Promise<LlamaLibrary> {
+    const opts = checkOptionsObject<{ gpu?: GpuOption; libraryPath?: string }>("bindLlamaLibrary options", options, ["gpu", "libraryPath"]);
+    if (opts.gpu !== undefined && opts.gpu !== false) checkOneOf("gpu", opts.gpu, GPU_CHOICES);
+    if (opts.libraryPath !== undefined) checkString("libraryPath", opts.libraryPath, { allowEmpty: false });
     bound ??= bind(options).catch((error: unknown) => {
         bound = undefined;
         throw error;
