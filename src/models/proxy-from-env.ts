@@ -17,6 +17,9 @@ export function proxyFromEnv(target: string, env: NodeJS.ProcessEnv = process.en
     const variable = env[lower!] !== undefined ? lower! : upper!;
     const proxy = env[variable];
     if (proxy === undefined || proxy === "" || bypassesProxy(url, env["no_proxy"] ?? env["NO_PROXY"] ?? "")) return undefined;
+    if (!URL.canParse(proxy)) {
+        throw new Error(`the proxy ${variable}=${JSON.stringify(proxy)} is not a URL: set it to one such as http://proxy.example:3128, or unset it`);
+    }
     return { variable, url: proxy };
 }
 

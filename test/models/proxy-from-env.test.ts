@@ -28,4 +28,12 @@ describe("the proxy from the environment", () => {
         expect(via("https://[::1]:8080/x", "[::1]:9090")).toBe("http://p:1");
         expect(proxyFromEnv("https://huggingface.co/x", { HTTPS_PROXY: "http://p:1", no_proxy: "HuggingFace.co" })).toBeUndefined();
     });
+
+    it("refuses a proxy variable that is not a URL, naming it", () => {
+        expect(() => proxyFromEnv("https://huggingface.co/x", { HTTPS_PROXY: "proxy.example 3128" })).toThrow(
+            'the proxy HTTPS_PROXY="proxy.example 3128" is not a URL: set it to one such as http://proxy.example:3128, or unset it',
+        );
+        // Not used for this host: not read.
+        expect(proxyFromEnv("https://huggingface.co/x", { HTTPS_PROXY: "proxy.example 3128", NO_PROXY: "*" })).toBeUndefined();
+    });
 });
