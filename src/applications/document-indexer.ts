@@ -159,6 +159,27 @@ export function prepareDocuments(documents: unknown): PreparedDocument[] {
 }
 
 /**
+ * The ids of documents a namespace already holds exactly so for this model: the documents `index` and the queue's
+ * producer skip before loading a model or enqueueing. None when the namespace does not exist yet. The namespace must
+ * hold vectors of `expected.model` (a `modelFingerprint`) and, when given, of `expected.dimensions` (else it keeps its
+ * own): otherwise an InvalidOptionError, the one a worker or `createSearchIndex` would meet. Then each document is
+ * checked as the indexer does (`findUnchangedDocuments`: same id, text hash and metadata).
+ */
+export async function findUnchangedForModel(
+    store: VectorStore,
+    namespace: string,
+    documents: readonly PreparedDocument[],
+    expected: { model: string; dimensions?: number },
+    onChecked?: (done: number, unchanged: number) => void,
+    signal?: AbortSignal,
+): Promise<Set<string>> {
+    const existing = await store.getNamespace(namespace);
+    if (existing === undefined) return new Set();
+    await store.requireNamespace(namespace, { model: expected.model, dimensions: expected.dimensions ?? existing.dimensions });
+    return findUnchangedDocuments(store, namespace, documents, onChecked, signal);
+}
+
+/**
  * The ids of documents the namespace already holds exactly so (text and metadata), checked 1000 at a time;
  * `onChecked(done, unchangedSoFar)` after each.
  */

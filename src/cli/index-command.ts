@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join, relative, resolve } from "node:path";
-import { findUnchangedDocuments, prepareDocuments, type IndexDocument, type IndexProgress } from "../applications/document-indexer.js";
+import { findUnchangedForModel, prepareDocuments, type IndexDocument, type IndexProgress } from "../applications/document-indexer.js";
 import { modelFingerprint } from "../applications/model-fingerprint.js";
 import { createSearchIndex } from "../applications/search-index.js";
 import { createEmbedder } from "../facade/embedder.js";
@@ -35,6 +35,7 @@ export const indexCommand: Command = {
         "",
         "qwen3-embedding index --queue <redis-url> --embedding-model <path|id> [--input <file|dir>] [--namespace <name>]",
         "                      [--queue-name <name>] [--job-tokens N] [--attempts N] [--priority N] [--detach]",
+        "                      [--database <dir|postgres-url>]",
         "With --queue, no database and no embedding here: the model is loaded for its tokenizer only, the texts are grouped",
         "into jobs of whole documents of about --job-tokens tokens (default 1024), each job named by a hash of its contents,",
         "and added to the BullMQ queue on that Redis for `qwen3-embedding worker` processes to embed and write. A job is",
@@ -43,6 +44,12 @@ export const indexCommand: Command = {
         "Shows progress (documents, tokens, rate, ETA) on stderr until every job finished, then prints one JSON line",
         "{namespace, queue, documents, tokens, jobs, jobsFailed}; exit code 1 when jobs failed. --detach: print the line",
         "{namespace, queue, documents, tokens, jobs} once the jobs are added, and exit.",
+        "--database (optional; no default here): the workers' database, read before enqueueing. Documents the namespace already",
+        "holds with the same id, text and metadata, embedded by the same model file (--embedding-model must be the workers'),",
+        "are skipped as a worker would skip them, and only the rest is enqueued; the lines above then also hold {unchanged},",
+        "the documents skipped. A namespace of another model is an error. An embedded database (a directory) is opened by one",
+        "process at a time: the producer holds it only while it checks, so run it while no worker has it open, or share a",
+        "PostgreSQL server (postgres://...).",
     ].join("\n"),
     options: {
         "embedding-model": { type: "string" }, input: { type: "string" }, namespace: { type: "string" }, database: { type: "string" },
@@ -69,8 +76,8 @@ export const indexCommand: Command = {
             let pending = documents;
             if ((await store.getNamespace(namespace)) !== undefined) {
                 const inspection = await inspectGguf(modelPath);
-                await store.requireNamespace(namespace, { model: await modelFingerprint(modelPath), dimensions: dimensions ?? inspection.embeddingSize });
-                const unchanged = await findUnchangedDocuments(store, namespace, documents, (done, found) =>
+                const expected = { model: await modelFingerprint(modelPath), dimensions: dimensions ?? inspection.embeddingSize };
+                const unchanged = await findUnchangedForModel(store, namespace, documents, expected, (done, found) =>
                     progress.show({ phase: "checking", done, total: documents.length, written: 0, unchanged: found, embedded: 0, cached: 0 }),
                 );
                 pending = documents.filter((document) => !unchanged.has(document.id));

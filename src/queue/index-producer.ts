@@ -1,13 +1,16 @@
 /**
  * The producer of a queued index run: checks the documents, counts their tokens, groups whole documents into jobs and
- * adds them to a BullMQ queue on Redis. It needs no database: the workers hold it. BullMQ loads on the first call.
+ * adds them to a BullMQ queue on Redis. It needs no database: the workers hold it. Given the workers' store, it first
+ * leaves out the documents stored there unchanged for its model. BullMQ loads on the first call.
  */
-import { prepareDocuments, type IndexDocument } from "../applications/document-indexer.js";
-import { checkOptionalFunction } from "../applications/application-options.js";
+import { findUnchangedForModel, prepareDocuments, type IndexDocument } from "../applications/document-indexer.js";
+import { checkOptionalFunction, checkStore } from "../applications/application-options.js";
+import { modelFingerprint } from "../applications/model-fingerprint.js";
 import type { TokenizerMethods } from "../facade/tokenizer.js";
 import { AbortedError, InvalidOptionError } from "../internal/errors.js";
 import { checkAbortSignal, checkInteger, checkOptionsObject, describeValue } from "../internal/validation.js";
 import { checkNamespace } from "../store/item-validation.js";
+import type { VectorStore } from "../store/vector-store.js";
 import { checkObjectWithMethod, checkQueueLocation, connectionOptions } from "./queue-connection.js";
 import { planIndexJobs, type PlannedJob } from "./index-jobs.js";
 
@@ -21,6 +24,15 @@ export interface EnqueueIndexOptions {
     /** Default "default". */
     namespace?: string;
     documents: readonly IndexDocument[];
+    /**
+     * The workers' store (from openStore), read before enqueueing: documents the namespace already holds with the same
+     * id, text hash and metadata, embedded by the tokenizer's model file (its `modelFingerprint`; the tokenizer must then
+     * have a `modelPath`, as a Tokenizer and an Embedder do), are left out, as a worker would skip them. A namespace of
+     * another model is an InvalidOptionError; one that does not exist yet skips nothing. Default: none, everything is
+     * enqueued. The store is only read; the caller closes it (an embedded one as soon as this resolves, so that a
+     * worker can open it).
+     */
+    store?: VectorStore;
     /** Tokens per job, 16..1000000 (a longer document is a job of its own). Default 1024: a worker's batch. */
     jobTokens?: number;
     /** Tries of a job before it is moved to the failed set with its reason, 1..100. Default 5. */
@@ -35,7 +47,11 @@ export interface EnqueueIndexOptions {
 export interface EnqueueResult {
     queueName: string;
     namespace: string;
+    /** Documents enqueued. */
     documents: number;
+    /** Documents left out because `store` holds them unchanged (0 without a store). */
+    unchanged: number;
+    /** Tokens of the documents enqueued. */
     tokens: number;
     /** The jobs, in input order: their ids (re-enqueueing the same documents gives the same ids) and sizes. */
     jobs: { id: string; documents: number; tokens: number }[];
@@ -67,7 +83,7 @@ export interface WatchIndexOptions {
     signal?: AbortSignal;
 }
 
-const ENQUEUE_OPTIONS = ["queue", "queueName", "tokenizer", "namespace", "documents", "jobTokens", "attempts", "backoffMs", "priority", "signal"] as const;
+const ENQUEUE_OPTIONS = ["queue", "queueName", "tokenizer", "namespace", "documents", "store", "jobTokens", "attempts", "backoffMs", "priority", "signal"] as const;
 const WATCH_OPTIONS = ["queue", "queueName", "jobs", "onProgress", "intervalMs", "signal"] as const;
 const ADD_CHUNK = 500;
 const POLL_CHUNK = 1000;
@@ -83,10 +99,17 @@ export async function enqueueIndexJobs(options: EnqueueIndexOptions): Promise<En
     const backoffMs = opts.backoffMs === undefined ? 2000 : checkInteger("backoffMs", opts.backoffMs, 0, 3_600_000);
     const priority = opts.priority === undefined ? 0 : checkInteger("priority", opts.priority, 0, 2_097_152);
     const signal = checkAbortSignal("signal", opts.signal);
-    const documents = prepareDocuments(opts.documents);
+    const store = opts.store === undefined ? undefined : checkStore(opts.store);
+    const modelPath = store === undefined ? undefined : checkModelPath(tokenizer);
+    const prepared = prepareDocuments(opts.documents);
 
+    let documents = prepared;
+    if (store !== undefined) {
+        const unchanged = await findUnchangedForModel(store, namespace, prepared, { model: await modelFingerprint(modelPath!) }, undefined, signal);
+        documents = prepared.filter((document) => !unchanged.has(document.id));
+    }
     // + 1: the <|endoftext|> the embedder appends to every document.
-    const tokenCounts = (await tokenizer.tokenize(documents.map((document) => document.text))).map((ids) => ids.length + 1);
+    const tokenCounts = documents.length === 0 ? [] : (await tokenizer.tokenize(documents.map((document) => document.text))).map((ids) => ids.length + 1);
     const jobs = planIndexJobs(namespace, documents, tokenCounts, jobTokens);
     const { Queue } = await import("bullmq");
     const queue = new Queue(queueName, { connection: connectionOptions(url) });
@@ -106,9 +129,23 @@ export async function enqueueIndexJobs(options: EnqueueIndexOptions): Promise<En
         queueName,
         namespace,
         documents: documents.length,
+        unchanged: prepared.length - documents.length,
         tokens: tokenCounts.reduce((sum, count) => sum + count, 0),
         jobs: jobs.map((job) => ({ id: job.id, documents: job.data.documents.length, tokens: job.data.tokens })),
     };
+}
+
+/** With a store, the tokenizer's model file: the namespace's model is checked against its fingerprint. */
+function checkModelPath(tokenizer: TokenizerMethods): string {
+    const modelPath = (tokenizer as { modelPath?: unknown }).modelPath;
+    if (typeof modelPath !== "string" || modelPath === "") {
+        throw new InvalidOptionError(
+            `Expected a tokenizer with a modelPath (a Tokenizer from createTokenizer, or an Embedder) for tokenizer when a store is given, ` +
+            `to check the namespace's model against, but received ${describeValue(tokenizer)}`,
+            { option: "tokenizer" },
+        );
+    }
+    return modelPath;
 }
 
 /**

@@ -19,6 +19,12 @@ describe("queue options", () => {
         await expect(enqueue({ priority: 1.5 })).rejects.toThrow("Expected an integer between 0 and 2097152 for priority but received number 1.5");
         await expect(enqueue({ attemps: 3 })).rejects.toThrow('Unknown option "attemps" in enqueueIndexJobs options');
         await expect(enqueue({ documents: ["ok", "bad\u0000"] })).rejects.toThrow("documents[1]");
+        await expect(enqueue({ store: {} })).rejects.toThrow("Expected a store (from openStore) for store but received an object");
+        const aStore = Object.create(VectorStore.prototype) as VectorStore; // passes the instanceof check; never reached
+        await expect(enqueue({ store: aStore })).rejects.toThrow(
+            "Expected a tokenizer with a modelPath (a Tokenizer from createTokenizer, or an Embedder) for tokenizer when a store is given, " +
+            "to check the namespace's model against, but received an object",
+        );
         await expect(watchIndexJobs({ queue: "redis://h", jobs: "x" } as never)).rejects.toThrow("Expected an array of jobs (EnqueueResult.jobs) for jobs but received the string \"x\"");
         await expect(watchIndexJobs({ queue: "redis://h", jobs: [], intervalMs: 10 })).rejects.toThrow("Expected an integer between 50 and 60000 for intervalMs but received number 10");
         await expect(queueStatus({ queue: "redis://h", failedLimit: -1 })).rejects.toThrow("Expected an integer between 0 and 10000 for failedLimit but received number -1");
