@@ -73,7 +73,8 @@ export async function enqueueCommand(values: Record<string, unknown>): Promise<v
         writeLine(summary);
         return;
     }
-    const final = await watchIndexJobs({ queue, queueName: enqueued.queueName, jobs: enqueued.jobs, onProgress: showProgress });
+    const skipped = store === undefined ? "" : ` (${enqueued.unchanged} stored unchanged, skipped)`;
+    const final = await watchIndexJobs({ queue, queueName: enqueued.queueName, jobs: enqueued.jobs, onProgress: (progress) => showProgress(progress, skipped) });
     if (process.stderr.isTTY) process.stderr.write("\n");
     writeLine({ ...summary, jobsFailed: final.jobsFailed });
     if (final.jobsFailed > 0) {
@@ -117,14 +118,14 @@ async function openWorkersStore(database: string): Promise<VectorStore> {
 let lastLine = 0;
 
 /** One line on stderr: redrawn in place on a terminal, every few seconds otherwise. */
-function showProgress(progress: QueueProgress): void {
+function showProgress(progress: QueueProgress, skipped: string): void {
     const now = Date.now();
     const final = progress.jobsDone === progress.jobs;
     if (!process.stderr.isTTY && !final && now - lastLine < 2000) return;
     lastLine = now;
     const eta = progress.etaSeconds === undefined ? "?" : `${Math.ceil(progress.etaSeconds)} s`;
     const text =
-        `queued: documents ${progress.documentsDone}/${progress.documents}, tokens ${progress.tokensDone}/${progress.tokens}, ` +
+        `queued: documents ${progress.documentsDone}/${progress.documents}${skipped}, tokens ${progress.tokensDone}/${progress.tokens}, ` +
         `${progress.tokensPerSecond.toFixed(0)} tokens/s, ETA ${eta}, jobs ${progress.jobsDone}/${progress.jobs} (${progress.jobsFailed} failed)`;
     process.stderr.write(process.stderr.isTTY ? `\r${text}\u001b[K` : text + "\n");
 }
