@@ -14,7 +14,7 @@ import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTangPoems } from "../support/corpus.js";
 import { runCli } from "../support/run-cli.js";
 import { startRedisServer, type RedisServer } from "./support/redis-server.js";
-import { newStoreDirectory, temporaryDirectory } from "./support/store-backends.js";
+import { newStoreDirectory, startPgliteServer, temporaryDirectory } from "./support/store-backends.js";
 
 const NAMESPACE = "kb";
 const QUEUE_NAME = "skip";
@@ -132,4 +132,34 @@ describe("the producer with the workers' database", () => {
             await embedder.dispose();
         }
     }, 180_000);
+
+    it("reads a PostgreSQL server while a worker holds a connection to it", async () => {
+        const docs = loadTangPoems(3020).slice(3014).map((text, index) => ({ id: `s${index}`, text }));
+        const served = await startPgliteServer(parent, "served");
+        const embedder = await createEmbedder({ model: modelPath });
+        const queue = new Queue("served", { connection: { url: redis.url, maxRetriesPerRequest: null } });
+        queue.on("error", () => undefined);
+        try {
+            // s0..s3 indexed by a process that stays connected, as a worker does.
+            const store = await openStore({ database: served.url, poolSize: 1 });
+            try {
+                const index = await createSearchIndex({ embedder, store, namespace: "kb5" });
+                expect(await index.index(docs.slice(0, 4))).toMatchObject({ written: 4 });
+                const file = join(parent, "served.jsonl");
+                writeFileSync(file, docs.map((doc) => JSON.stringify(doc)).join("\n") + "\n");
+                const run = await runCli(["index", "--queue", redis.url, "--queue-name", "served", "--embedding-model", modelPath, "--namespace", "kb5",
+                    "--input", file, "--job-tokens", "16", "--database", served.url, "--detach"]);
+                expect(run.code, run.stderr).toBe(0);
+                expect(JSON.parse(run.stdout)).toMatchObject({ namespace: "kb5", documents: 2, unchanged: 4, jobs: 2 });
+                const queued = (await queue.getJobs(["waiting", "prioritized"])).flatMap((job) => (job.data as { documents: { id: string }[] }).documents);
+                expect(queued.map((doc) => doc.id).sort()).toEqual(["s4", "s5"]);
+            } finally {
+                await store.close();
+            }
+        } finally {
+            await queue.close();
+            await embedder.dispose();
+            await served.stop();
+        }
+    }, 120_000);
 });
