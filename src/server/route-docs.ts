@@ -1,0 +1,48 @@
+import type { FastifyRequest, RouteShorthandOptions } from "fastify";
+import type { ErrorShape } from "./error-shapes.js";
+import { withoutNullFields, type JsonSchema } from "./json-schema.js";
+
+/** The OpenAPI tags: the API each route comes from (a route several clients call carries each one's tag). */
+export const API_TAGS = [
+    { name: "OpenAI", description: "OpenAI's embeddings API and model list" },
+    { name: "Cohere", description: "Cohere's embed and rerank APIs (v1 and v2)" },
+    { name: "Jina", description: "Jina's embeddings and rerank APIs (also SiliconFlow's rerank)" },
+    { name: "TEI", description: "Hugging Face text-embeddings-inference" },
+    { name: "Ollama", description: "Ollama's embedding routes, model list and version" },
+    { name: "llama-server", description: "llama.cpp's llama-server" },
+    { name: "qwen3-embedding", description: "This server's own routes: health, metrics, this document, memories, search and documents" },
+] as const;
+
+export type ApiTag = (typeof API_TAGS)[number]["name"];
+
+/** What the OpenAPI document says of a route. */
+export interface RouteDoc {
+    summary: string;
+    tags: readonly ApiTag[];
+    description?: string;
+}
+
+/** Drops a body's `null` fields before validation: the server reads them as absent (see withoutNullFields). */
+async function dropNullFields(request: FastifyRequest): Promise<void> {
+    request.body = withoutNullFields(request.body);
+}
+
+/**
+ * Options of a POST route whose JSON body `body` validates (and the OpenAPI document shows); `errorShape` as in
+ * error-shapes.ts.
+ */
+export function bodyRoute(doc: RouteDoc, body: JsonSchema, errorShape?: ErrorShape): RouteShorthandOptions {
+    return {
+        schema: { ...doc, tags: [...doc.tags], body },
+        preValidation: dropNullFields,
+        ...(errorShape === undefined ? {} : { config: { errorShape } }),
+    };
+}
+
+/** Options of a route without a body (GET). */
+export function plainRoute(doc: RouteDoc, errorShape?: ErrorShape): RouteShorthandOptions {
+    return {
+        schema: { ...doc, tags: [...doc.tags] },
+        ...(errorShape === undefined ? {} : { config: { errorShape } }),
+    };
+}
