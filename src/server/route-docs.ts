@@ -1,6 +1,7 @@
 import type { FastifyRequest, RouteShorthandOptions } from "fastify";
 import type { ErrorShape } from "./error-shapes.js";
 import { withoutNullFields, type JsonSchema } from "./json-schema.js";
+import { refuseUnknownFields } from "./schema-errors.js";
 
 /** The OpenAPI tags: the API each route comes from (a route several clients call carries each one's tag). */
 export const API_TAGS = [
@@ -22,9 +23,13 @@ export interface RouteDoc {
     description?: string;
 }
 
-/** Drops a body's `null` fields before validation: the server reads them as absent (see withoutNullFields). */
-async function dropNullFields(request: FastifyRequest): Promise<void> {
+/**
+ * Before validation: drops a body's `null` fields (the server reads them as absent, see withoutNullFields), then
+ * refuses a field the route's schema does not name (before ajv would report a missing one, see refuseUnknownFields).
+ */
+async function prepareBody(request: FastifyRequest): Promise<void> {
     request.body = withoutNullFields(request.body);
+    refuseUnknownFields(request.body, request.routeOptions.schema?.body as JsonSchema | undefined);
 }
 
 /**
@@ -34,7 +39,7 @@ async function dropNullFields(request: FastifyRequest): Promise<void> {
 export function bodyRoute(doc: RouteDoc, body: JsonSchema, errorShape?: ErrorShape): RouteShorthandOptions {
     return {
         schema: { ...doc, tags: [...doc.tags], body },
-        preValidation: dropNullFields,
+        preValidation: prepareBody,
         ...(errorShape === undefined ? {} : { config: { errorShape } }),
     };
 }

@@ -31,12 +31,7 @@ export function schemaIssueError(issues: readonly SchemaIssue[], where: string, 
     const issue = pickIssue(issues);
     const path = segmentsOf(issue.instancePath);
     const unknown = unknownName(issue);
-    if (typeof unknown === "string") {
-        const known = Object.keys(issue.parentSchema?.properties ?? {});
-        const place = path.length === 0 ? `the request ${where}` : render(path);
-        const list = known.length === 0 ? "" : `; the known fields are ${known.join(", ")}`;
-        return new HttpError(400, `Unknown field ${JSON.stringify(unknown)} in ${place}${list}`, { code: "unknown_field", param: unknown });
-    }
+    if (typeof unknown === "string") return unknownFieldError(unknown, Object.keys(issue.parentSchema?.properties ?? {}), path.length === 0 ? `the request ${where}` : render(path));
     if (issue.parentSchema === undefined) return legacyError(issues, where, fallbackMessage);
     if (path.length === 0 && issue.keyword === "type") {
         return new HttpError(400, `Expected a JSON object as the request ${where} but received ${describeValue(issue.data)}`, { code: "invalid_body" });
@@ -51,6 +46,33 @@ export function schemaIssueError(issues: readonly SchemaIssue[], where: string, 
         code: "invalid_value",
         param: paramOf(path),
     });
+}
+
+/** The 400 for a field `place` ("the request body", "inputs") does not know; `known` lists the fields it does. */
+export function unknownFieldError(name: string, known: readonly string[], place: string): HttpError {
+    const list = known.length === 0 ? "" : `; the known fields are ${known.join(", ")}`;
+    return new HttpError(400, `Unknown field ${JSON.stringify(name)} in ${place}${list}`, { code: "unknown_field", param: name });
+}
+
+/**
+ * Refuses a body field its schema does not name, before ajv validates the body: ajv checks `required` first, and a
+ * misspelled field (`input` on a route that takes `prompt`) is better answered as unknown than as the missing one.
+ * Reads the same schema (a closed object, or the if/then/else of the rerank routes); anything else is left to ajv.
+ */
+export function refuseUnknownFields(body: unknown, schema: JsonSchema | undefined): void {
+    if (schema === undefined || body === null || typeof body !== "object" || Array.isArray(body)) return;
+    const fields = body as Record<string, unknown>;
+    const branch = schema.if === undefined ? schema : (matchesRequired(fields, schema.if) ? schema.then : schema.else);
+    if (branch?.additionalProperties !== false || branch.properties === undefined) return;
+    const known = Object.keys(branch.properties);
+    const unknown = Object.keys(fields).find((key) => !known.includes(key));
+    if (unknown !== undefined) throw unknownFieldError(unknown, known, "the request body");
+}
+
+/** Whether the object has the fields `schema.required` names and, under `not`, lacks those it names. */
+function matchesRequired(fields: Record<string, unknown>, schema: JsonSchema): boolean {
+    const has = (schema.required ?? []).every((name) => Object.hasOwn(fields, name));
+    return has && (schema.not === undefined || !matchesRequired(fields, schema.not));
 }
 
 /**

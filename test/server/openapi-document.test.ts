@@ -167,6 +167,11 @@ describe("bodies are validated against their documented schema", () => {
             error: 'Unknown field "extra" in inputs; the known fields are source_sentence, sentences', error_type: "validation",
         });
         expect(json(await post("/rerank", { query: "q", texts: ["a"], top_n: 2 })).error).toMatchObject({ code: "unknown_field", param: "top_n" });
+        // A misspelled field is answered as unknown, not as the required field it stands for.
+        expect(json(await post("/api/embeddings", { input: "x" }))).toEqual({
+            error: 'Unknown field "input" in the request body; the known fields are model, prompt, keep_alive, options',
+        });
+        expect(json(await post("/v1/rerank", { qurey: "q", documents: ["a"] })).error).toMatchObject({ code: "unknown_field", param: "qurey" });
         expect(json(await post("/v1/embeddings", {})).error).toEqual({
             message: "Expected a string, an array of strings, an array of token ids or an array of arrays of token ids for input but received undefined",
             type: "invalid_request_error", code: "missing_field", param: "input",
