@@ -10,6 +10,7 @@ import { registerCohereEmbedRoutes } from "./cohere-embed-route.js";
 import { registerLlamaServerRoutes } from "./llama-server-routes.js";
 import { EXPECTED_KEYWORD } from "./json-schema.js";
 import { registerOllamaEmbedRoutes } from "./ollama-embed-routes.js";
+import { registerOllamaModelRoutes } from "./ollama-model-routes.js";
 import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApiDocument } from "./openapi-document.js";
 import { registerOpenAiEmbeddingsRoute } from "./openai-embeddings-route.js";
 import { registerRerankRoutes } from "./rerank-route.js";
@@ -183,6 +184,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     registerRerankRoutes(app, context);
     registerTeiEmbedRoute(app, context);
     registerOllamaEmbedRoutes(app, context);
+    registerOllamaModelRoutes(app, context);
     registerCohereEmbedRoutes(app, context);
     registerLlamaServerRoutes(app, context);
     registerTeiInfoRoute(app, context);

@@ -58,7 +58,7 @@ export function unknownRoute(method: string, url: string): HttpError {
         404,
         `No route for ${method} ${path}; this server serves POST /v1/embeddings, /embed, /v1/embed, /v2/embed, /api/embed, /api/embeddings, /embedding, /embeddings, ` +
         `/tokenize, /decode, /similarity, /v1/rerank, /rerank, /v2/rerank, /reranking, /v1/reranking and GET /health, /info, /v1/models, ` +
-        "/metrics, /openapi.json (every route, in OpenAPI) and /docs",
+        "/api/tags, /api/version, /metrics, /openapi.json (every route, in OpenAPI) and /docs",
         { code: "not_found" },
     );
 }

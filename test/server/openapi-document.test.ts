@@ -81,7 +81,7 @@ describe("GET /openapi.json", () => {
         expect(document.tags.map((tag: { name: string }) => tag.name)).toEqual(API_TAGS.map((tag) => tag.name));
         const routes = registeredRoutes(app).filter((route) => !route.path.startsWith("/docs"));
         // The route tree was read: the model routes, the Ollama list, the application routes and the document itself.
-        for (const expected of ["POST /v1/embeddings", "POST /v1/rerank", "GET /metrics", "GET /health", "GET /v1/models",
+        for (const expected of ["POST /v1/embeddings", "POST /v1/rerank", "GET /api/tags", "GET /api/version", "GET /metrics", "GET /health", "GET /v1/models",
             "POST /v1/search", "POST /v1/documents", "DELETE /v1/documents", "DELETE /v1/memories/:id", "GET /openapi.json", "POST /embed_all"]) {
             expect(routes.map((route) => `${route.method} ${route.path}`)).toContain(expected);
         }
@@ -129,6 +129,7 @@ describe("GET /openapi.json", () => {
         expect(copy.statusCode).toBe(200);
         expect(json(copy).paths).toEqual(json(document).paths);
         expect((await app.inject({ method: "GET", url: "/v1/models" })).statusCode).toBe(401);
+        expect((await app.inject({ method: "GET", url: "/api/tags" })).statusCode).toBe(401);
     });
 });
 
@@ -204,5 +205,28 @@ describe("Jina's { text } inputs on POST /v1/embeddings", () => {
             message: "input[1] is an image ({ image }); this server embeds text only: send each input as a string or a { text } object", code: "unsupported_value", param: "input",
         });
         expect(json(await post("/embed", { inputs: [{ text: "a" }] })).error).toMatchObject({ code: "invalid_value", param: "inputs" });
+    });
+});
+
+describe("Ollama GET /api/tags and /api/version (ollama docs/api.md, \"List Local Models\" and \"Version\")", () => {
+    it("lists the served models in Ollama's shape, with the registry's parameter count and quantization", async () => {
+        const response = await app.inject({ method: "GET", url: "/api/tags", headers: auth });
+        expect(response.statusCode).toBe(200);
+        const { models } = json(response);
+        expect(models).toHaveLength(2);
+        const [embedding] = models;
+        expect(Object.keys(embedding)).toEqual(["name", "model", "modified_at", "size", "digest", "details"]);
+        expect(embedding).toMatchObject({ name: "qwen3-embedding-0.6b", model: "qwen3-embedding-0.6b", size: 1234 });
+        expect(new Date(embedding.modified_at).getTime()).toBeGreaterThan(Date.now() - 600_000);
+        expect(embedding.digest).toMatch(/^[0-9a-f]{64}$/);
+        expect(embedding.details).toEqual({
+            parent_model: "", format: "gguf", family: "qwen3", families: ["qwen3"], parameter_size: "0.6B", quantization_level: "Q8_0",
+        });
+        expect(models[1].details.parameter_size).toBe(""); // a file the registry does not know
+    });
+
+    it("/api/version answers { version }", async () => {
+        const response = await app.inject({ method: "GET", url: "/api/version", headers: auth });
+        expect(json(response)).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     });
 });
