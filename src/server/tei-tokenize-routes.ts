@@ -20,7 +20,7 @@ const TOKENIZE_BODY = objectSchema({
     prompt_name: PROMPT_NAME_FIELD,
 }, ["inputs"]);
 
-const IDS: JsonSchema = { type: "array", items: { type: "integer", minimum: 0, maximum: 151_935 } };
+const IDS: JsonSchema = { type: "array", items: { type: "integer", minimum: 0, maximum: 151_935, "x-expected": "a token id (an integer from 0 to 151935)" } };
 const DECODE_BODY = objectSchema({
     ids: {
         description: "Token ids, or an array of sequences of them",
