@@ -37,5 +37,5 @@ export async function registerOpenApiDocument(app: FastifyInstance): Promise<voi
         },
     });
     await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
-    app.get(OPENAPI_PATH, plainRoute({ summary: "This OpenAPI document", tags: ["qwen3-embedding"] }), async () => app.swagger());
+    app.get(OPENAPI_PATH, plainRoute({ summary: "This OpenAPI document", tags: ["qwen3-embedding"], public: true }), async () => app.swagger());
 }

@@ -26,6 +26,7 @@ const BODY = objectSchema({
  * Jina's / Cohere's.
  */
 const RERANK_OR_TEI_BODY: JsonSchema = {
+    type: "object",
     description: "Jina's / Cohere's rerank body, or TEI's when it has texts and no documents",
     if: { type: "object", required: ["texts"], not: { type: "object", required: ["documents"] } },
     then: TEI_RERANK_BODY,

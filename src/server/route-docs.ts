@@ -21,6 +21,13 @@ export interface RouteDoc {
     summary: string;
     tags: readonly ApiTag[];
     description?: string;
+    /** Answered without an API key (create-server.ts's isPublicPath): the document says so (`security: []`). */
+    public?: boolean;
+}
+
+/** The route schema's documentation part. */
+function docSchema({ public: open, ...doc }: RouteDoc) {
+    return { ...doc, tags: [...doc.tags], ...(open === true ? { security: [] } : {}) };
 }
 
 /**
@@ -38,7 +45,7 @@ async function prepareBody(request: FastifyRequest): Promise<void> {
  */
 export function bodyRoute(doc: RouteDoc, body: JsonSchema, errorShape?: ErrorShape): RouteShorthandOptions {
     return {
-        schema: { ...doc, tags: [...doc.tags], body },
+        schema: { ...docSchema(doc), body },
         preValidation: prepareBody,
         ...(errorShape === undefined ? {} : { config: { errorShape } }),
     };
@@ -47,7 +54,7 @@ export function bodyRoute(doc: RouteDoc, body: JsonSchema, errorShape?: ErrorSha
 /** Options of a route without a body (GET). */
 export function plainRoute(doc: RouteDoc, errorShape?: ErrorShape): RouteShorthandOptions {
     return {
-        schema: { ...doc, tags: [...doc.tags] },
+        schema: docSchema(doc),
         ...(errorShape === undefined ? {} : { config: { errorShape } }),
     };
 }

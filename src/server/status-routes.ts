@@ -12,7 +12,7 @@ import type { RouteContext } from "./route-context.js";
  * and mode, "exact" or "fast", where the model says) and `GET /metrics` (Prometheus text format).
  */
 export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number, accessOf: (request: FastifyRequest) => KeyAccess): void {
-    app.get("/health", plainRoute({ summary: "Readiness: 200 once the models are loaded, else 503 with the state", tags: ["qwen3-embedding", "TEI"] }), async (_request, reply) => {
+    app.get("/health", plainRoute({ summary: "Readiness: 200 once the models are loaded, else 503 with the state", tags: ["qwen3-embedding", "TEI"], public: true }), async (_request, reply) => {
         const unavailable = context.models.unavailable();
         if (unavailable !== undefined) {
             const status = { loading: "loading", failed: "failed", closing: "shutting_down", ready: "ok" }[context.models.state];

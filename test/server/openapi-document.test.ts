@@ -128,6 +128,10 @@ describe("GET /openapi.json", () => {
         const copy = await app.inject({ method: "GET", url: "/docs/json" });
         expect(copy.statusCode).toBe(200);
         expect(json(copy).paths).toEqual(json(document).paths);
+        expect(json(document).paths["/openapi.json"].get.security).toEqual([]);
+        expect(json(document).paths["/health"].get.security).toEqual([]);
+        expect(json(document).paths["/v1/models"].get.security).toBeUndefined(); // the document's default: the bearer key
+        expect(json(document).security).toEqual([{ apiKey: [] }]);
         expect((await app.inject({ method: "GET", url: "/v1/models" })).statusCode).toBe(401);
         expect((await app.inject({ method: "GET", url: "/api/tags" })).statusCode).toBe(401);
     });
