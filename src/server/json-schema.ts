@@ -8,7 +8,7 @@
  * gets ("Expected … for field but received …"); without it the words are made from the schema (describeSchema).
  */
 export interface JsonSchema {
-    readonly type?: "string" | "integer" | "number" | "boolean" | "array" | "object";
+    readonly type?: "string" | "integer" | "number" | "boolean" | "array" | "object" | "null";
     readonly description?: string;
     readonly enum?: readonly unknown[];
     readonly minLength?: number;

@@ -3,6 +3,7 @@ import { chooseEmbeddingModel, readEmbeddingCall, runEmbedding } from "./embeddi
 import { described, objectSchema } from "./json-schema.js";
 import { RequestBody } from "./request-body.js";
 import { DIMENSIONS_FIELD, MODEL_FIELD, TEXT_INPUT_FIELD, TRUNCATE_FIELD } from "./request-fields.js";
+import { OLLAMA_EMBED_RESPONSE, OLLAMA_EMBEDDINGS_RESPONSE } from "./response-docs.js";
 import { bodyRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -35,7 +36,7 @@ const LEGACY_BODY = objectSchema({
  * (sampling settings, an object) are accepted and change nothing. Errors take Ollama's shape `{ error: "message" }`.
  */
 export function registerOllamaEmbedRoutes(app: FastifyInstance, context: RouteContext): void {
-    app.post("/api/embed", bodyRoute({ summary: "Embed texts (Ollama)", tags: ["Ollama"] }, EMBED_BODY, "ollama"), async (request, reply) => {
+    app.post("/api/embed", bodyRoute({ summary: "Embed texts (Ollama)", tags: ["Ollama"], responses: { 200: OLLAMA_EMBED_RESPONSE } }, EMBED_BODY, "ollama"), async (request, reply) => {
         const started = process.hrtime.bigint();
         const body = new RequestBody(request.body, EMBED_BODY);
         const chosen = chooseEmbeddingModel(context, body.string("model"));
@@ -50,7 +51,7 @@ export function registerOllamaEmbedRoutes(app: FastifyInstance, context: RouteCo
         };
     });
 
-    app.post("/api/embeddings", bodyRoute({ summary: "Embed one text (Ollama's older route)", tags: ["Ollama"] }, LEGACY_BODY, "ollama"), async (request, reply) => {
+    app.post("/api/embeddings", bodyRoute({ summary: "Embed one text (Ollama's older route)", tags: ["Ollama"], responses: { 200: OLLAMA_EMBEDDINGS_RESPONSE } }, LEGACY_BODY, "ollama"), async (request, reply) => {
         const body = new RequestBody(request.body, LEGACY_BODY);
         const chosen = chooseEmbeddingModel(context, body.string("model"));
         body.requiredString("prompt");

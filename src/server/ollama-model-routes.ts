@@ -4,6 +4,7 @@ import { basename } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { packageVersion } from "../internal/package-version.js";
 import { listModels } from "../models/model-registry.js";
+import { OLLAMA_TAGS_RESPONSE, OLLAMA_VERSION_RESPONSE } from "./response-docs.js";
 import { plainRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -53,7 +54,7 @@ function registryFacts(file: string): { parameters: string; quantization: string
  * Errors take Ollama's shape `{ error }`.
  */
 export function registerOllamaModelRoutes(app: FastifyInstance, context: RouteContext): void {
-    app.get("/api/tags", plainRoute({ summary: "List the served models (Ollama)", tags: ["Ollama"] }, "ollama"), async () => {
+    app.get("/api/tags", plainRoute({ summary: "List the served models (Ollama)", tags: ["Ollama"], responses: { 200: OLLAMA_TAGS_RESPONSE } }, "ollama"), async () => {
         const unavailable = context.models.unavailable();
         if (unavailable !== undefined) throw unavailable;
         const models = await Promise.all(context.models.list().map(async (entry): Promise<OllamaModel> => {
@@ -80,7 +81,7 @@ export function registerOllamaModelRoutes(app: FastifyInstance, context: RouteCo
         return { models };
     });
 
-    app.get("/api/version", plainRoute({ summary: "This server's version (Ollama)", tags: ["Ollama"] }, "ollama"), async () => ({
+    app.get("/api/version", plainRoute({ summary: "This server's version (Ollama)", tags: ["Ollama"], responses: { 200: OLLAMA_VERSION_RESPONSE } }, "ollama"), async () => ({
         version: packageVersion() ?? "0.0.0",
     }));
 }

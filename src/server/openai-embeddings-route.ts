@@ -7,6 +7,7 @@ import { RequestBody } from "./request-body.js";
 import {
     DIMENSIONS_FIELD, ENCODING_FORMAT_FIELD, INSTRUCTION_FIELDS, MODEL_FIELD, NORMALIZE_FIELD, TEXT_INPUT_FIELD, TRUNCATE_FIELD,
 } from "./request-fields.js";
+import { OPENAI_EMBEDDINGS_RESPONSE } from "./response-docs.js";
 import { bodyRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -50,7 +51,7 @@ const BODY = objectSchema({
  * <|endoftext|> included).
  */
 export function registerOpenAiEmbeddingsRoute(app: FastifyInstance, context: RouteContext): void {
-    const doc = { summary: "Embed texts (OpenAI; Jina's fields and { text } inputs too)", tags: ["OpenAI", "Jina"] } as const;
+    const doc = { summary: "Embed texts (OpenAI; Jina's fields and { text } inputs too)", tags: ["OpenAI", "Jina"], responses: { 200: OPENAI_EMBEDDINGS_RESPONSE } } as const;
     app.post("/v1/embeddings", bodyRoute(doc, BODY), async (request, reply) => {
         const body = new RequestBody(request.body, BODY);
         const chosen = chooseEmbeddingModel(context, body.string("model"));

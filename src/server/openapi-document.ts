@@ -2,6 +2,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import { packageVersion } from "../internal/package-version.js";
+import { errorResponse } from "./response-docs.js";
 import { API_TAGS, plainRoute } from "./route-docs.js";
 
 /** Where the document and its browsable page are served; both are answered without an API key (see create-server). */
@@ -34,6 +35,12 @@ export async function registerOpenApiDocument(app: FastifyInstance): Promise<voi
                 },
             },
             security: [{ apiKey: [] }],
+        },
+        // Responses reach the document here, from the route's config, and never the route's schema: fastify would
+        // serialize answers through them (response-docs.ts).
+        transform: ({ schema, url, route }) => {
+            const responses = { ...route.config?.openapiResponses, default: errorResponse(route.config?.errorShape) };
+            return { url, schema: { ...schema, response: responses } as typeof schema };
         },
     });
     await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });

@@ -5,6 +5,7 @@ import { readRerankRequest, runRerank } from "./rerank-call.js";
 import { described, objectSchema, type JsonSchema } from "./json-schema.js";
 import { RequestBody } from "./request-body.js";
 import { MODEL_FIELD, QUERY_FIELD, RERANK_DOCUMENTS_FIELD, RERANK_INSTRUCTION_FIELD, TOP_N_FIELD } from "./request-fields.js";
+import { RERANK_RESPONSE } from "./response-docs.js";
 import { bodyRoute, type ApiTag } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 import { isTeiRerankBody, TEI_RERANK_BODY, teiRerank } from "./tei-routes.js";
@@ -81,7 +82,7 @@ async function withHttpChunkNames<T>(work: () => Promise<T>): Promise<T> {
  */
 export function registerRerankRoutes(app: FastifyInstance, context: RouteContext): void {
     for (const path of RERANK_PATHS) {
-        const doc = { summary: "Rerank documents (Jina, Cohere, SiliconFlow; TEI's body too)", tags: TAGS[path] };
+        const doc = { summary: "Rerank documents (Jina, Cohere, SiliconFlow; TEI's body too)", tags: TAGS[path], responses: { 200: RERANK_RESPONSE } };
         app.post(path, bodyRoute(doc, RERANK_OR_TEI_BODY), async (request, reply) => {
             if (isTeiRerankBody(request.body)) return teiRerank(context, request, reply);
             const body = new RequestBody(request.body, BODY);

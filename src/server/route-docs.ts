@@ -1,6 +1,7 @@
-import type { FastifyRequest, RouteShorthandOptions } from "fastify";
+import type { FastifyContextConfig, FastifyRequest, RouteShorthandOptions } from "fastify";
 import type { ErrorShape } from "./error-shapes.js";
 import { withoutNullFields, type JsonSchema } from "./json-schema.js";
+import "./response-docs.js"; // declares config.openapiResponses
 import { refuseUnknownFields } from "./schema-errors.js";
 
 /** The OpenAPI tags: the API each route comes from (a route several clients call carries each one's tag). */
@@ -23,11 +24,22 @@ export interface RouteDoc {
     description?: string;
     /** Answered without an API key (create-server.ts's isPublicPath): the document says so (`security: []`). */
     public?: boolean;
+    /** Its successful answers by status, for the document only (response-docs.ts); its errors are added there. */
+    responses?: Readonly<Record<string, JsonSchema>>;
 }
 
 /** The route schema's documentation part. */
-function docSchema({ public: open, ...doc }: RouteDoc) {
+function docSchema({ public: open, responses: _responses, ...doc }: RouteDoc) {
     return { ...doc, tags: [...doc.tags], ...(open === true ? { security: [] } : {}) };
+}
+
+/** The route's config: its error shape, and the responses the document shows (never `schema.response`). */
+function configOf(doc: RouteDoc, errorShape: ErrorShape | undefined): { config?: FastifyContextConfig } {
+    const config: FastifyContextConfig = {
+        ...(errorShape === undefined ? {} : { errorShape }),
+        ...(doc.responses === undefined ? {} : { openapiResponses: doc.responses }),
+    };
+    return Object.keys(config).length === 0 ? {} : { config };
 }
 
 /**
@@ -47,7 +59,7 @@ export function bodyRoute(doc: RouteDoc, body: JsonSchema, errorShape?: ErrorSha
     return {
         schema: { ...docSchema(doc), body },
         preValidation: prepareBody,
-        ...(errorShape === undefined ? {} : { config: { errorShape } }),
+        ...configOf(doc, errorShape),
     };
 }
 
@@ -55,6 +67,6 @@ export function bodyRoute(doc: RouteDoc, body: JsonSchema, errorShape?: ErrorSha
 export function plainRoute(doc: RouteDoc, errorShape?: ErrorShape): RouteShorthandOptions {
     return {
         schema: docSchema(doc),
-        ...(errorShape === undefined ? {} : { config: { errorShape } }),
+        ...configOf(doc, errorShape),
     };
 }

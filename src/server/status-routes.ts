@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isKvCacheType, precisionModeOf } from "../facade/precision-mode.js";
 import type { KeyAccess } from "./api-key-access.js";
 import { HttpError } from "./error-responses.js";
+import { HEALTH_RESPONSE, HEALTH_UNAVAILABLE_RESPONSE } from "./response-docs.js";
 import { plainRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -12,7 +13,7 @@ import type { RouteContext } from "./route-context.js";
  * and mode, "exact" or "fast", where the model says) and `GET /metrics` (Prometheus text format).
  */
 export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number, accessOf: (request: FastifyRequest) => KeyAccess): void {
-    app.get("/health", plainRoute({ summary: "Readiness: 200 once the models are loaded, else 503 with the state", tags: ["qwen3-embedding", "TEI"], public: true }), async (_request, reply) => {
+    app.get("/health", plainRoute({ summary: "Readiness: 200 once the models are loaded, else 503 with the state", tags: ["qwen3-embedding", "TEI"], public: true, responses: { 200: HEALTH_RESPONSE, 503: HEALTH_UNAVAILABLE_RESPONSE } }), async (_request, reply) => {
         const unavailable = context.models.unavailable();
         if (unavailable !== undefined) {
             const status = { loading: "loading", failed: "failed", closing: "shutting_down", ready: "ok" }[context.models.state];

@@ -9,6 +9,7 @@ import {
     DIMENSIONS_FIELD, INSTRUCTION_FIELDS, MODEL_FIELD, NORMALIZE_FIELD, PROMPT_NAME_FIELD, QUERY_FIELD, RERANK_INSTRUCTION_FIELD, TEXT_INPUT_FIELD,
     TRUNCATE_FIELD, TRUNCATION_DIRECTION_FIELD,
 } from "./request-fields.js";
+import { TEI_EMBED_RESPONSE } from "./response-docs.js";
 import { bodyRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
@@ -42,7 +43,7 @@ export const TEI_RERANK_BODY = objectSchema({
  * default web-search instruction (the prompt Qwen3's sentence-transformers config names "query").
  */
 export function registerTeiEmbedRoute(app: FastifyInstance, context: RouteContext): void {
-    app.post("/embed", bodyRoute({ summary: "Embed texts (TEI)", tags: ["TEI"] }, EMBED_BODY), async (request, reply) => {
+    app.post("/embed", bodyRoute({ summary: "Embed texts (TEI)", tags: ["TEI"], responses: { 200: TEI_EMBED_RESPONSE } }, EMBED_BODY), async (request, reply) => {
         const body = new RequestBody(request.body, EMBED_BODY);
         const chosen = chooseEmbeddingModel(context, body.string("model"));
         const result = await runEmbedding(context, reply, chosen.served, readEmbeddingCall(body, "inputs", context, chosen));

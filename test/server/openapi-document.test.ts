@@ -107,6 +107,31 @@ describe("GET /openapi.json", () => {
         }
     });
 
+    it("documents each route's errors in its error shape, and the main routes' answers, without fastify serializing through them", async () => {
+        const document = json(await app.inject({ method: "GET", url: "/openapi.json" }));
+        const errorFields = (path: string, method = "post") =>
+            Object.keys(document.paths[path][method].responses.default.content["application/json"].schema.properties);
+        expect(errorFields("/v1/embeddings")).toEqual(["error"]);
+        expect(errorFields("/api/embed")).toEqual(["error"]);
+        expect(document.paths["/api/embed"].post.responses.default.content["application/json"].schema.properties.error.type).toBe("string");
+        expect(errorFields("/tokenize")).toEqual(["error", "error_type"]);
+        expect(errorFields("/v2/embed")).toEqual(["id", "message"]);
+        for (const [path, operations] of Object.entries<any>(document.paths)) {
+            for (const [method, operation] of Object.entries<any>(operations)) expect(operation.responses.default, `${method} ${path}`).toBeDefined();
+        }
+        const answer = document.paths["/v1/embeddings"].post.responses["200"].content["application/json"].schema;
+        expect(Object.keys(answer.properties)).toEqual(["object", "data", "model", "usage"]);
+        expect(Object.keys(document.paths["/api/tags"].get.responses["200"].content["application/json"].schema.properties.models.items.properties))
+            .toEqual(["name", "model", "modified_at", "size", "digest", "details"]);
+        // The documented responses are not the routes' response schemas: answers are written as the handlers make them.
+        const base64 = json(await post("/v1/embeddings", { input: "a", encoding_format: "base64" }));
+        expect(Object.keys(base64)).toEqual(["object", "data", "model", "usage"]);
+        expect(typeof base64.data[0].embedding).toBe("string");
+        expect(Buffer.from(base64.data[0].embedding, "base64").length).toBe(DIMENSIONS * 4);
+        const health = json(await app.inject({ method: "GET", url: "/health" }));
+        expect(health).toEqual({ status: "ok", models: { embedding: "qwen3-embedding-0.6b", reranker: "reranker" } });
+    });
+
     it("documents the fields the route takes, with the type it validates: /v1/embeddings", async () => {
         const body = json(await app.inject({ method: "GET", url: "/openapi.json" })).paths["/v1/embeddings"].post.requestBody.content["application/json"].schema;
         expect(body.required).toEqual(["input"]);
