@@ -85,6 +85,9 @@ const ADD_DOCUMENTS_BODY = strictObject(
 const DELETE_DOCUMENTS_BODY = strictObject({ namespace: NAMESPACE, ids: { type: "array", minItems: 1, items: ITEM_ID } }, ["ids"]);
 const LIST_DOCUMENTS_QUERY = strictObject({ namespace: NAMESPACE, limit: LIMIT, offset: OFFSET }, []);
 
+/** What the OpenAPI document says of an application route (openapi-document.ts). */
+const doc = (summary: string) => ({ summary, tags: ["qwen3-embedding"] });
+
 /** The request field each library option is read from, for `param` in errors. */
 const FIELD_OF_OPTION: Readonly<Record<string, string>> = {
     userId: "user_id", text: "text", metadata: "metadata", id: "id", query: "query", topK: "top_k", rerankTopK: "rerank_top_k",
@@ -209,7 +212,7 @@ export async function mountApplicationRoutes(
             });
         }
 
-        scope.post<{ Body: AddMemoryBody }>("/v1/memories", { schema: { body: ADD_MEMORY_BODY } }, async (request, reply) => {
+        scope.post<{ Body: AddMemoryBody }>("/v1/memories", { schema: { ...doc("Store a memory for a user"), body: ADD_MEMORY_BODY } }, async (request, reply) => {
             const body = request.body;
             const userId = userOf(request, body.user_id);
             return hooks.run(reply, async (admitted) => {
@@ -224,7 +227,7 @@ export async function mountApplicationRoutes(
             });
         });
 
-        scope.get<{ Querystring: { user_id: string; limit?: number; offset?: number } }>("/v1/memories", { schema: { querystring: LIST_QUERY } }, async (request, reply) => {
+        scope.get<{ Querystring: { user_id: string; limit?: number; offset?: number } }>("/v1/memories", { schema: { ...doc("List a user's memories, newest first"), querystring: LIST_QUERY } }, async (request, reply) => {
             const { limit, offset } = request.query;
             const userId = userOf(request, request.query.user_id);
             return hooks.run(reply, async () => {
@@ -234,7 +237,7 @@ export async function mountApplicationRoutes(
             });
         });
 
-        scope.post<{ Body: SearchMemoryBody }>("/v1/memories/search", { schema: { body: SEARCH_MEMORY_BODY } }, async (request, reply) => {
+        scope.post<{ Body: SearchMemoryBody }>("/v1/memories/search", { schema: { ...doc("Search a user's memories (then rerank)"), body: SEARCH_MEMORY_BODY } }, async (request, reply) => {
             const body = request.body;
             const userId = userOf(request, body.user_id);
             return hooks.run(reply, async (admitted) => {
@@ -254,7 +257,7 @@ export async function mountApplicationRoutes(
 
         scope.delete<{ Params: { id: string }; Querystring: { user_id: string } }>(
             "/v1/memories/:id",
-            { schema: { params: MEMORY_ID_PARAMS, querystring: USER_QUERY } },
+            { schema: { ...doc("Delete one of a user's memories"), params: MEMORY_ID_PARAMS, querystring: USER_QUERY } },
             async (request, reply) => {
                 const userId = userOf(request, request.query.user_id);
                 const id = withFieldNames(FIELD_OF_OPTION, () => checkItemId("id", request.params.id));
@@ -267,7 +270,7 @@ export async function mountApplicationRoutes(
             },
         );
 
-        scope.post<{ Body: SearchBody }>("/v1/search", { schema: { body: SEARCH_BODY } }, async (request, reply) => {
+        scope.post<{ Body: SearchBody }>("/v1/search", { schema: { ...doc("Search indexed documents (then rerank)"), body: SEARCH_BODY } }, async (request, reply) => {
             const body = request.body;
             const access = hooks.accessOf(request);
             const named = namedNamespace(body.namespace);
@@ -293,7 +296,7 @@ export async function mountApplicationRoutes(
             });
         });
 
-        scope.post<{ Body: AddDocumentsBody }>("/v1/documents", { schema: { body: ADD_DOCUMENTS_BODY } }, async (request, reply) => {
+        scope.post<{ Body: AddDocumentsBody }>("/v1/documents", { schema: { ...doc("Index documents (progress as NDJSON with Accept: application/x-ndjson)"), body: ADD_DOCUMENTS_BODY } }, async (request, reply) => {
             const body = request.body;
             const access = hooks.accessOf(request);
             const named = namedNamespace(body.namespace);
@@ -338,7 +341,7 @@ export async function mountApplicationRoutes(
             return reply;
         });
 
-        scope.delete<{ Body: DeleteDocumentsBody }>("/v1/documents", { schema: { body: DELETE_DOCUMENTS_BODY } }, async (request, reply) => {
+        scope.delete<{ Body: DeleteDocumentsBody }>("/v1/documents", { schema: { ...doc("Delete documents by id"), body: DELETE_DOCUMENTS_BODY } }, async (request, reply) => {
             const body = request.body;
             const access = hooks.accessOf(request);
             const named = namedNamespace(body.namespace);
@@ -353,7 +356,7 @@ export async function mountApplicationRoutes(
             });
         });
 
-        scope.get<{ Querystring: { namespace?: string; limit?: number; offset?: number } }>("/v1/documents", { schema: { querystring: LIST_DOCUMENTS_QUERY } }, async (request, reply) => {
+        scope.get<{ Querystring: { namespace?: string; limit?: number; offset?: number } }>("/v1/documents", { schema: { ...doc("List a namespace's documents"), querystring: LIST_DOCUMENTS_QUERY } }, async (request, reply) => {
             const { limit, offset } = request.query;
             const access = hooks.accessOf(request);
             const named = namedNamespace(request.query.namespace);

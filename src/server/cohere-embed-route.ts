@@ -5,14 +5,31 @@ import { applyModelRole, chooseEmbeddingModel, runEmbedding, type EmbeddingCall 
 import { EMBEDDING_ENCODINGS, encodeEmbedding, type EmbeddingEncoding } from "./embedding-encodings.js";
 import { readEmbeddingInput } from "./embedding-request.js";
 import { HttpError, invalidField } from "./error-responses.js";
+import { described, objectSchema } from "./json-schema.js";
 import { RequestBody } from "./request-body.js";
+import { DIMENSIONS_FIELD, MODEL_FIELD } from "./request-fields.js";
+import { bodyRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
-
-const V1_FIELDS = ["texts", "images", "model", "input_type", "embedding_types", "truncate"] as const;
-const V2_FIELDS = [...V1_FIELDS, "inputs", "max_tokens", "output_dimension", "priority"] as const;
 
 const INPUT_TYPES = ["search_document", "search_query", "classification", "clustering", "image"] as const;
 const TRUNCATIONS = ["NONE", "START", "END"] as const;
+
+const V1_FIELDS = {
+    texts: described({ type: "array", items: { type: "string" }, "x-expected": "an array of strings" }, "The texts to embed"),
+    images: described({ type: "array" }, "Refused: this server embeds text only"),
+    model: MODEL_FIELD,
+    input_type: described({ type: "string", enum: INPUT_TYPES }, "search_query (queries), search_document (documents), classification or clustering; image is refused. Required by v2"),
+    embedding_types: described({ type: "array", items: { type: "string", enum: EMBEDDING_ENCODINGS } }, "The encodings to answer with (default float)"),
+    truncate: described({ type: "string", enum: TRUNCATIONS }, "END cuts over-long texts (default), NONE refuses them; START is refused"),
+};
+const V1_BODY = objectSchema(V1_FIELDS);
+const V2_BODY = objectSchema({
+    ...V1_FIELDS,
+    inputs: described({ type: "array" }, "Refused: this server embeds text only; send texts"),
+    max_tokens: described({ type: "integer", minimum: 1 }, "Tokens per text, at most the server's --max-tokens-per-input"),
+    output_dimension: { ...DIMENSIONS_FIELD, description: "Matryoshka output dimension: 32 up to the model's dimension" },
+    priority: described({ type: "integer", minimum: 0 }, "Accepted and unused"),
+});
 
 /**
  * What each Cohere `input_type` makes of the texts: `search_query` queries with the default web-search instruction,
@@ -40,8 +57,9 @@ function choiceOf(inputType: (typeof INPUT_TYPES)[number] | undefined): Embeddin
  */
 export function registerCohereEmbedRoutes(app: FastifyInstance, context: RouteContext): void {
     for (const version of [1, 2] as const) {
-        app.post(`/v${version}/embed`, { config: { errorShape: "cohere" } }, async (request, reply) => {
-            const body = new RequestBody(request.body, version === 1 ? V1_FIELDS : V2_FIELDS);
+        const schema = version === 1 ? V1_BODY : V2_BODY;
+        app.post(`/v${version}/embed`, bodyRoute({ summary: `Embed texts (Cohere v${version})`, tags: ["Cohere"] }, schema, "cohere"), async (request, reply) => {
+            const body = new RequestBody(request.body, schema);
             const chosen = chooseEmbeddingModel(context, body.string("model"));
             for (const field of ["images", "inputs"]) {
                 if (body.has(field)) throw invalidField(field, `This server embeds text only; send the texts in texts instead of ${field}`);

@@ -8,7 +8,10 @@ import { errorBodyIn } from "./error-shapes.js";
 import { ModelCallGate } from "./model-call-gate.js";
 import { registerCohereEmbedRoutes } from "./cohere-embed-route.js";
 import { registerLlamaServerRoutes } from "./llama-server-routes.js";
+import { EXPECTED_KEYWORD } from "./json-schema.js";
 import { registerOllamaEmbedRoutes } from "./ollama-embed-routes.js";
+import { registerOllamaModelRoutes } from "./ollama-model-routes.js";
+import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApiDocument } from "./openapi-document.js";
 import { registerOpenAiEmbeddingsRoute } from "./openai-embeddings-route.js";
 import { registerRerankRoutes } from "./rerank-route.js";
 import type { RouteContext } from "./route-context.js";
@@ -55,8 +58,15 @@ export interface Qwen3Server {
 
 const MAX_PATH_PARAMETER_LENGTH = 4096;
 
-/** Paths answered without an API key: load balancers probe health without credentials. */
-const PUBLIC_PATHS = new Set(["/health"]);
+/**
+ * Paths answered without an API key: load balancers probe health without credentials, and the API's description
+ * (/openapi.json, the /docs page and its files) holds nothing a key protects: no model names, data or settings, only
+ * the routes and their fields, which this package's source publishes anyway. What the server serves (GET /v1/models,
+ * /api/tags, /info) and /metrics stay behind the key.
+ */
+function isPublicPath(path: string): boolean {
+    return path === "/health" || path === OPENAPI_PATH || path === DOCS_PREFIX || path.startsWith(`${DOCS_PREFIX}/`);
+}
 
 /** Request ids: the client's `x-request-id` when it is a short token, else a UUID. Sent back as `x-request-id`. */
 function requestId(request: IncomingMessage): string {
@@ -87,6 +97,19 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
         routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
         // Errors fastify answers before routing (a malformed or over-long path) take the same shape as every other.
         clientErrorHandler: answerClientError,
+        // Bodies are validated against each route's JSON schema as sent: no coercion ("5" stays a string), no field
+        // removed or defaulted (an unknown field is a 400); `verbose` gives the error mapping the value and the schema
+        // that failed (schema-errors.ts). Null fields are dropped before (route-docs.ts).
+        ajv: {
+            customOptions: {
+                coerceTypes: false,
+                removeAdditional: false,
+                useDefaults: false,
+                allErrors: false,
+                verbose: true,
+                keywords: [EXPECTED_KEYWORD],
+            },
+        },
         frameworkErrors: (error, _request, reply) => {
             const { http } = toHttpError(error, resolved);
             (reply as FastifyReply).code(http.status).headers(http.headers).send(http.toBody());
@@ -133,7 +156,7 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
             if (inFlight === 0) drained?.();
         });
         reply.header("x-request-id", request.id);
-        if (PUBLIC_PATHS.has(request.url.split("?")[0]!)) return; // /health answers every state itself
+        if (isPublicPath(request.url.split("?")[0]!)) return; // /health answers every state itself
         const unavailable = models.state === "closing" ? models.unavailable() : undefined;
         if (unavailable !== undefined) throw unavailable;
         if (request.method !== "OPTIONS") access.set(request, auth.check(request.headers.authorization)); // CORS preflights carry no credentials
@@ -156,10 +179,12 @@ export async function buildServer(options: ServerOptions): Promise<Qwen3Server> 
     });
     app.setNotFoundHandler((request, reply) => sendError(request, reply, unknownRoute(request.method, request.url)));
 
+    await registerOpenApiDocument(app); // before the routes: it collects them as they are added
     registerOpenAiEmbeddingsRoute(app, context);
     registerRerankRoutes(app, context);
     registerTeiEmbedRoute(app, context);
     registerOllamaEmbedRoutes(app, context);
+    registerOllamaModelRoutes(app, context);
     registerCohereEmbedRoutes(app, context);
     registerLlamaServerRoutes(app, context);
     registerTeiInfoRoute(app, context);

@@ -76,14 +76,14 @@ function overlongInputError(error: InvalidOptionError, call: EmbeddingCall, maxT
 }
 
 /**
- * Reads what the embedding routes take: the inputs from `param`, the instruction choice (with the model alias's
+ * Reads what the embedding routes take: the inputs from `param` (strings may be `{ text }` objects with `textObjects`), the instruction choice (with the model alias's
  * role, see applyModelRole), `dimensions` (Matryoshka: 32 up to the model's dimension), `normalize` or Jina's
  * `normalized` (default true) and `truncate`.
  */
-export function readEmbeddingCall(body: RequestBody, param: string, context: RouteContext, model: EmbeddingModelChoice): EmbeddingCall {
+export function readEmbeddingCall(body: RequestBody, param: string, context: RouteContext, model: EmbeddingModelChoice, textObjects = false): EmbeddingCall {
     const dimensions = model.served.model.dimensions;
     return {
-        input: readEmbeddingInput(body, param, context.options.maxInputs),
+        input: readEmbeddingInput(body, param, context.options.maxInputs, textObjects),
         param,
         choice: applyModelRole(readInstructionChoice(body), model.role, body, model.name),
         dimensions: body.integer("dimensions", Math.min(32, dimensions), dimensions),

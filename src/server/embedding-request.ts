@@ -4,18 +4,19 @@ import { describeValue } from "../internal/validation.js";
 import { HttpError, invalidField, tooManyInputs } from "./error-responses.js";
 import { JINA_TASKS, JINA_TASK_NAMES, isJinaTask } from "./jina-tasks.js";
 import type { RequestBody } from "./request-body.js";
+import { INPUT_TYPES, PROMPT_NAMES } from "./request-fields.js";
 
 /** Texts, or token-id sequences (OpenAI's `number[]` / `number[][]`). */
 export type EmbeddingInput = { kind: "texts"; texts: string[] } | { kind: "tokens"; sequences: number[][] };
 
-const INPUT_TYPES = ["query", "document", "search_query", "search_document"] as const;
-const PROMPT_NAMES = ["query", "document"] as const;
 
 /**
  * Reads `input` (OpenAI) or `inputs` (TEI): a string, an array of strings, an array of token ids, or an array of
- * arrays of token ids. Empty strings and empty arrays are 400s; more than `maxInputs` items a 413.
+ * arrays of token ids; with `textObjects` (Jina's /v1/embeddings) the strings may also come as `{ text }` objects, and
+ * `{ image }` objects (Jina's clip models) are refused: this server embeds text. Empty strings and empty arrays are
+ * 400s; more than `maxInputs` items a 413.
  */
-export function readEmbeddingInput(body: RequestBody, param: string, maxInputs: number): EmbeddingInput {
+export function readEmbeddingInput(body: RequestBody, param: string, maxInputs: number, textObjects = false): EmbeddingInput {
     const value = body.raw(param);
     const expected = "a string, an array of strings, an array of token ids or an array of arrays of token ids";
     if (typeof value === "string") return { kind: "texts", texts: [nonEmpty(param, value)] };
@@ -26,14 +27,8 @@ export function readEmbeddingInput(body: RequestBody, param: string, maxInputs: 
     if (value.length > maxInputs) {
         throw tooManyInputs(param, value.length, maxInputs);
     }
-    if (typeof first === "string") {
-        return {
-            kind: "texts",
-            texts: value.map((item, index) => {
-                if (typeof item !== "string") throw invalidField(param, `Expected a string for ${param}[${index}] (as ${param}[0] is) but received ${describeValue(item)}`);
-                return nonEmpty(`${param}[${index}]`, item, param);
-            }),
-        };
+    if (typeof first === "string" || (textObjects && isObject(first))) {
+        return { kind: "texts", texts: value.map((item, index) => textOf(param, index, item, textObjects)) };
     }
     if (Array.isArray(first)) {
         return {
@@ -46,6 +41,26 @@ export function readEmbeddingInput(body: RequestBody, param: string, maxInputs: 
         };
     }
     throw invalidField(param, `Expected ${expected} for ${param} but ${param}[0] is ${describeValue(first)}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** One item of an array of texts: a string, or (with `textObjects`) a `{ text }` object; `{ image }` is refused. */
+function textOf(param: string, index: number, item: unknown, textObjects: boolean): string {
+    if (typeof item === "string") return nonEmpty(`${param}[${index}]`, item, param);
+    if (textObjects && isObject(item)) {
+        if ("image" in item) {
+            throw new HttpError(400, `${param}[${index}] is an image ({ image }); this server embeds text only: send each input as a string or a { text } object`, {
+                code: "unsupported_value", param,
+            });
+        }
+        if (typeof item["text"] === "string") return nonEmpty(`${param}[${index}].text`, item["text"], param);
+        throw invalidField(param, `Expected a string for ${param}[${index}].text but received ${describeValue(item["text"])}`);
+    }
+    const what = textObjects ? "a string or a { text } object" : "a string";
+    throw invalidField(param, `Expected ${what} for ${param}[${index}] (as ${param}[0] is) but received ${describeValue(item)}`);
 }
 
 function nonEmpty(name: string, text: string, param = name): string {

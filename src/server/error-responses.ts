@@ -1,5 +1,6 @@
 import { InvalidOptionError, Qwen3EmbeddingError } from "../internal/errors.js";
 import { StoreError } from "../store/store-error.js";
+import { schemaIssueError, type SchemaIssue } from "./schema-errors.js";
 
 /** The `type` of an OpenAI-shaped error body. */
 export type HttpErrorType =
@@ -136,7 +137,7 @@ export function toHttpError(error: unknown, context: { retryAfterSeconds: number
     if (error instanceof Qwen3EmbeddingError) return libraryError(error, context.retryAfterSeconds);
     const fastify = (error ?? {}) as FastifyLikeError;
     if (Array.isArray(fastify.validation) && fastify.validation.length > 0) {
-        return { http: schemaError(fastify.validation as SchemaIssue[], String(fastify.validationContext ?? "body"), String(fastify.message)), internal: false };
+        return { http: schemaIssueError(fastify.validation as SchemaIssue[], String(fastify.validationContext ?? "body"), String(fastify.message)), internal: false };
     }
     switch (fastify.code) {
         case "FST_ERR_CTP_BODY_TOO_LARGE":
@@ -161,22 +162,6 @@ export function toHttpError(error: unknown, context: { retryAfterSeconds: number
         return known(status, typeof fastify.message === "string" ? fastify.message : "Bad request", "invalid_request");
     }
     return { http: new HttpError(500, "Internal server error; the server log has the details", { code: "internal_error" }), internal: true };
-}
-
-type SchemaIssue = { instancePath?: string; params?: Record<string, unknown>; propertyName?: string };
-
-/** A JSON-schema validation failure (fastify's `validation`) as a 400 naming the field. */
-function schemaError(issues: readonly SchemaIssue[], where: string, message: string): HttpError {
-    // An unknown field fails `propertyNames`; ajv names it on the issue (or in its params).
-    const unknown = issues.map((issue) => issue.propertyName ?? issue.params?.["propertyName"]).find((name): name is string => typeof name === "string");
-    if (unknown !== undefined) {
-        return new HttpError(400, `Unknown field ${JSON.stringify(unknown)} in the request ${where}`, { code: "unknown_field", param: unknown });
-    }
-    const first = issues[0]!;
-    const fromPath = first.instancePath?.replace(/^\//, "").split("/")[0];
-    const missing = first.params?.["missingProperty"];
-    const param = fromPath !== undefined && fromPath !== "" ? fromPath : typeof missing === "string" ? missing : null;
-    return new HttpError(400, `Invalid request ${where}: ${message}`, { code: param === null ? "invalid_request" : "invalid_value", param });
 }
 
 /**

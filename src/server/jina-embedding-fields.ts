@@ -1,6 +1,8 @@
 import { HttpError } from "./error-responses.js";
 import { EMBEDDING_ENCODINGS, type EmbeddingEncoding } from "./embedding-encodings.js";
+import { described, type JsonSchema } from "./json-schema.js";
 import type { RequestBody } from "./request-body.js";
+import { EMBEDDING_TYPE_FIELD } from "./request-fields.js";
 
 /**
  * Jina's fields of `POST /v1/embeddings` (https://api.jina.ai/redoc, jina-embeddings-v3) beyond OpenAI's:
@@ -8,7 +10,11 @@ import type { RequestBody } from "./request-body.js";
  * `normalize`) and `late_chunking`. Its `task` and `dimensions` are read with the other instruction fields (see
  * jina-tasks.ts).
  */
-export const JINA_EMBEDDING_FIELDS = ["embedding_type", "normalized", "late_chunking"] as const;
+export const JINA_EMBEDDING_FIELDS = {
+    embedding_type: EMBEDDING_TYPE_FIELD,
+    normalized: described({ type: "boolean" }, "Jina's name for normalize"),
+    late_chunking: described({ type: "boolean" }, "Only false: true is refused (no token-level outputs)"),
+} as const satisfies Record<string, JsonSchema>;
 
 const OPENAI_ENCODINGS = ["float", "base64"] as const;
 

@@ -2,11 +2,19 @@ import type { FastifyInstance } from "fastify";
 import { chooseEmbeddingModel, readEmbeddingCall, runEmbedding } from "./embedding-call.js";
 import { invalidField } from "./error-responses.js";
 import { readRerankRequest, runRerank } from "./rerank-call.js";
+import { described, objectSchema } from "./json-schema.js";
 import { RequestBody } from "./request-body.js";
+import { MODEL_FIELD, QUERY_FIELD, RERANK_DOCUMENTS_FIELD, TEXT_INPUT_FIELD, TOP_N_FIELD } from "./request-fields.js";
+import { bodyRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
-const EMBEDDING_FIELDS = ["content", "input", "embd_normalize", "model"] as const;
-const RERANKING_FIELDS = ["query", "documents", "top_n", "model"] as const;
+const EMBEDDING_BODY = objectSchema({
+    content: TEXT_INPUT_FIELD,
+    input: { ...TEXT_INPUT_FIELD, description: "The same as content, by OpenAI's name" },
+    embd_normalize: described({ type: "integer", minimum: -1 }, "-1 none, 0 max-absolute (int16 range), 1 taxicab, 2 Euclidean (default), above 2 the p-norm"),
+    model: MODEL_FIELD,
+});
+const RERANKING_BODY = objectSchema({ query: QUERY_FIELD, documents: RERANK_DOCUMENTS_FIELD, top_n: TOP_N_FIELD, model: MODEL_FIELD }, ["query", "documents"]);
 
 /**
  * llama-server's own routes (llama.cpp tools/server/README.md), so its clients only change the URL:
@@ -22,8 +30,8 @@ const RERANKING_FIELDS = ["query", "documents", "top_n", "model"] as const;
  */
 export function registerLlamaServerRoutes(app: FastifyInstance, context: RouteContext): void {
     for (const path of ["/embedding", "/embeddings"]) {
-        app.post(path, async (request, reply) => {
-            const body = new RequestBody(request.body, EMBEDDING_FIELDS);
+        app.post(path, bodyRoute({ summary: "Embed texts (llama-server)", tags: ["llama-server"] }, EMBEDDING_BODY), async (request, reply) => {
+            const body = new RequestBody(request.body, EMBEDDING_BODY);
             if (body.has("content") && body.has("input")) throw invalidField("input", "Pass either content or input, not both");
             const param = body.has("input") ? "input" : "content";
             const chosen = chooseEmbeddingModel(context, body.string("model"));
@@ -34,8 +42,8 @@ export function registerLlamaServerRoutes(app: FastifyInstance, context: RouteCo
         });
     }
     for (const path of ["/reranking", "/v1/reranking"]) {
-        app.post(path, async (request, reply) => {
-            const body = new RequestBody(request.body, RERANKING_FIELDS);
+        app.post(path, bodyRoute({ summary: "Rerank documents (llama-server)", tags: ["llama-server"] }, RERANKING_BODY), async (request, reply) => {
+            const body = new RequestBody(request.body, RERANKING_BODY);
             const { served, model, query, documents, topN } = readRerankRequest(body, context);
             const result = await runRerank(context, reply, served, query, documents, topN === undefined ? {} : { topN });
             return {

@@ -1,9 +1,12 @@
 import { InvalidOptionError } from "../internal/errors.js";
 import { checkBoolean, checkInteger, checkOneOf, checkString, describeValue } from "../internal/validation.js";
 import { HttpError, invalidField } from "./error-responses.js";
+import { knownFields, type ObjectSchema } from "./json-schema.js";
 
 /**
- * Reads the fields of one JSON request body. The body must be an object whose fields are all known to the route
+ * Reads the fields of one JSON request body. The fields a route knows are those of its body schema (json-schema.ts),
+ * which fastify has already validated the body against; the checks here hold for a body that did not go through it
+ * (a nested object, a caller of its own). The body must be an object whose fields are all known to the route
  * (a misspelled field is a 400 naming it, not silently ignored); `null` counts as absent, as OpenAI-style clients send
  * it for unset optional fields. Every error is a 400 naming the field in `param`, with the library's
  * "Expected …, but received …" wording.
@@ -11,13 +14,14 @@ import { HttpError, invalidField } from "./error-responses.js";
 export class RequestBody {
     readonly #fields: Record<string, unknown>;
 
-    constructor(body: unknown, knownFields: readonly string[]) {
+    constructor(body: unknown, schema: ObjectSchema) {
+        const known = knownFields(schema);
         if (body === null || typeof body !== "object" || Array.isArray(body)) {
             throw new HttpError(400, `Expected a JSON object as the request body but received ${describeValue(body)}`, { code: "invalid_body" });
         }
         for (const key of Object.keys(body)) {
-            if (!knownFields.includes(key)) {
-                throw invalidField(key, `Unknown field ${JSON.stringify(key)} in the request body; the known fields are ${knownFields.join(", ")}`, "unknown_field");
+            if (!known.includes(key)) {
+                throw invalidField(key, `Unknown field ${JSON.stringify(key)} in the request body; the known fields are ${known.join(", ")}`, "unknown_field");
             }
         }
         this.#fields = body as Record<string, unknown>;

@@ -2,14 +2,39 @@ import type { FastifyInstance } from "fastify";
 import type { RerankOptions } from "../facade/reranker.js";
 import { HttpError } from "./error-responses.js";
 import { readRerankRequest, runRerank } from "./rerank-call.js";
+import { described, objectSchema, type JsonSchema } from "./json-schema.js";
 import { RequestBody } from "./request-body.js";
+import { MODEL_FIELD, QUERY_FIELD, RERANK_DOCUMENTS_FIELD, RERANK_INSTRUCTION_FIELD, TOP_N_FIELD } from "./request-fields.js";
+import { RERANK_RESPONSE } from "./response-docs.js";
+import { bodyRoute, type ApiTag } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
-import { isTeiRerankBody, teiRerank } from "./tei-routes.js";
+import { isTeiRerankBody, TEI_RERANK_BODY, teiRerank } from "./tei-routes.js";
 
-const FIELDS = [
-    "model", "query", "documents", "top_n", "return_documents", "instruction", "max_tokens_per_doc",
-    "max_chunks_per_doc", "overlap_tokens",
-] as const;
+const BODY = objectSchema({
+    model: MODEL_FIELD,
+    query: QUERY_FIELD,
+    documents: RERANK_DOCUMENTS_FIELD,
+    top_n: TOP_N_FIELD,
+    return_documents: described({ type: "boolean" }, "Return each document with its score"),
+    instruction: RERANK_INSTRUCTION_FIELD,
+    max_tokens_per_doc: described({ type: "integer", minimum: 1 }, "Tokens per scored prompt (at most the server's --max-tokens-per-input); the document's tail is cut to fit"),
+    max_chunks_per_doc: described({ type: "integer", minimum: 1 }, "SiliconFlow: score a long document in up to this many chunks, its score the best chunk's"),
+    overlap_tokens: described({ type: "integer", minimum: 0 }, "SiliconFlow: tokens shared by consecutive chunks"),
+}, ["query", "documents"], "Jina's, Cohere's and SiliconFlow's rerank body");
+
+/**
+ * The rerank routes' body: TEI's when it has `texts` and no `documents` (as isTeiRerankBody tells them apart), else
+ * Jina's / Cohere's.
+ */
+const RERANK_OR_TEI_BODY: JsonSchema = {
+    type: "object",
+    description: "Jina's / Cohere's rerank body, or TEI's when it has texts and no documents",
+    if: { type: "object", required: ["texts"], not: { type: "object", required: ["documents"] } },
+    then: TEI_RERANK_BODY,
+    else: BODY,
+};
+
+const TAGS: Readonly<Record<(typeof RERANK_PATHS)[number], readonly ApiTag[]>> = { "/v1/rerank": ["Jina", "Cohere"], "/rerank": ["Jina", "Cohere", "TEI"], "/v2/rerank": ["Cohere"] };
 
 /**
  * SiliconFlow's default `max_chunks_per_doc` (https://docs.siliconflow.cn/en/api-reference/rerank/create-rerank),
@@ -57,9 +82,10 @@ async function withHttpChunkNames<T>(work: () => Promise<T>): Promise<T> {
  */
 export function registerRerankRoutes(app: FastifyInstance, context: RouteContext): void {
     for (const path of RERANK_PATHS) {
-        app.post(path, async (request, reply) => {
+        const doc = { summary: "Rerank documents (Jina, Cohere, SiliconFlow; TEI's body too)", tags: TAGS[path], responses: { 200: RERANK_RESPONSE } };
+        app.post(path, bodyRoute(doc, RERANK_OR_TEI_BODY), async (request, reply) => {
             if (isTeiRerankBody(request.body)) return teiRerank(context, request, reply);
-            const body = new RequestBody(request.body, FIELDS);
+            const body = new RequestBody(request.body, BODY);
             const { served, model, query, documents, topN } = readRerankRequest(body, context);
             const returnDocuments = body.boolean("return_documents") ?? false;
             const instruction = body.string("instruction", { nonEmpty: true });

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isKvCacheType, precisionModeOf } from "../facade/precision-mode.js";
 import type { KeyAccess } from "./api-key-access.js";
 import { HttpError } from "./error-responses.js";
+import { HEALTH_RESPONSE, HEALTH_UNAVAILABLE_RESPONSE } from "./response-docs.js";
+import { plainRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
 /**
@@ -11,7 +13,7 @@ import type { RouteContext } from "./route-context.js";
  * and mode, "exact" or "fast", where the model says) and `GET /metrics` (Prometheus text format).
  */
 export function registerStatusRoutes(app: FastifyInstance, context: RouteContext, startedAt: number, accessOf: (request: FastifyRequest) => KeyAccess): void {
-    app.get("/health", async (_request, reply) => {
+    app.get("/health", plainRoute({ summary: "Readiness: 200 once the models are loaded, else 503 with the state", tags: ["qwen3-embedding", "TEI"], public: true, responses: { 200: HEALTH_RESPONSE, 503: HEALTH_UNAVAILABLE_RESPONSE } }), async (_request, reply) => {
         const unavailable = context.models.unavailable();
         if (unavailable !== undefined) {
             const status = { loading: "loading", failed: "failed", closing: "shutting_down", ready: "ok" }[context.models.state];
@@ -23,7 +25,7 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
         };
     });
 
-    app.get("/v1/models", async () => {
+    app.get("/v1/models", plainRoute({ summary: "List the served models (OpenAI)", tags: ["OpenAI"] }), async () => {
         const unavailable = context.models.unavailable();
         if (unavailable !== undefined) throw unavailable;
         return {
@@ -43,7 +45,7 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
         };
     });
 
-    app.get("/metrics", async (request, reply) => {
+    app.get("/metrics", plainRoute({ summary: "Prometheus metrics (admin key)", tags: ["qwen3-embedding", "TEI"] }), async (request, reply) => {
         if (!accessOf(request).admin) throw new HttpError(403, "Only an admin API key may read /metrics", { code: "forbidden" });
         const text = await context.metrics.registry.metrics();
         return reply.type(context.metrics.registry.contentType).send(text);
@@ -56,7 +58,8 @@ export function unknownRoute(method: string, url: string): HttpError {
     return new HttpError(
         404,
         `No route for ${method} ${path}; this server serves POST /v1/embeddings, /embed, /v1/embed, /v2/embed, /api/embed, /api/embeddings, /embedding, /embeddings, ` +
-        `/tokenize, /decode, /similarity, /v1/rerank, /rerank, /v2/rerank, /reranking, /v1/reranking and GET /health, /info, /v1/models, /metrics`,
+        `/tokenize, /decode, /similarity, /v1/rerank, /rerank, /v2/rerank, /reranking, /v1/reranking and GET /health, /info, /v1/models, ` +
+        "/api/tags, /api/version, /metrics, /openapi.json (every route, in OpenAPI) and /docs",
         { code: "not_found" },
     );
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { packageVersion } from "../internal/package-version.js";
+import { plainRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
 /**
@@ -11,7 +12,7 @@ import type { RouteContext } from "./route-context.js";
  * is the file's); `sha`, `model_sha`, `docker_label` and `max_batch_requests` are null.
  */
 export function registerTeiInfoRoute(app: FastifyInstance, context: RouteContext): void {
-    app.get("/info", { config: { errorShape: "tei" } }, async () => {
+    app.get("/info", plainRoute({ summary: "The served model and this server's limits (TEI)", tags: ["TEI"] }, "tei"), async () => {
         const served = context.models.serves("embedding") ? context.models.embedding() : context.models.reranker();
         const modelType = served.names.kind === "embedding"
             ? { embedding: { pooling: "last-token" } }

@@ -3,16 +3,39 @@ import { chooseEmbeddingModel, readEmbeddingCall, runEmbedding } from "./embeddi
 import { readTruncate } from "./embedding-request.js";
 import { checkRequestedModel } from "./model-names.js";
 import { readDocuments, runRerank } from "./rerank-call.js";
+import { described, objectSchema } from "./json-schema.js";
 import { RequestBody } from "./request-body.js";
+import {
+    DIMENSIONS_FIELD, INSTRUCTION_FIELDS, MODEL_FIELD, NORMALIZE_FIELD, PROMPT_NAME_FIELD, QUERY_FIELD, RERANK_INSTRUCTION_FIELD, TEXT_INPUT_FIELD,
+    TRUNCATE_FIELD, TRUNCATION_DIRECTION_FIELD,
+} from "./request-fields.js";
+import { TEI_EMBED_RESPONSE } from "./response-docs.js";
+import { bodyRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 
-const EMBED_FIELDS = [
-    "inputs", "normalize", "truncate", "truncation_direction", "prompt_name", "dimensions",
+const EMBED_BODY = objectSchema({
+    inputs: TEXT_INPUT_FIELD,
+    normalize: NORMALIZE_FIELD,
+    truncate: TRUNCATE_FIELD,
+    truncation_direction: TRUNCATION_DIRECTION_FIELD,
+    prompt_name: PROMPT_NAME_FIELD,
+    dimensions: DIMENSIONS_FIELD,
     // Extensions shared with /v1/embeddings:
-    "model", "instruction", "instruct", "task", "input_type", "text_type",
-] as const;
+    model: MODEL_FIELD,
+    ...INSTRUCTION_FIELDS,
+}, ["inputs"]);
 
-const RERANK_FIELDS = ["query", "texts", "raw_scores", "return_text", "truncate", "truncation_direction", "model", "instruction"] as const;
+/** TEI's RerankRequest (with this server's `model` and `instruction`). */
+export const TEI_RERANK_BODY = objectSchema({
+    query: QUERY_FIELD,
+    texts: described({ type: "array", items: { type: "string" } }, "The texts to score against the query"),
+    raw_scores: described({ type: "boolean" }, "Scores as logits log(p / (1 - p)) instead of probabilities"),
+    return_text: described({ type: "boolean" }, "Return each text with its score"),
+    truncate: TRUNCATE_FIELD,
+    truncation_direction: TRUNCATION_DIRECTION_FIELD,
+    model: MODEL_FIELD,
+    instruction: RERANK_INSTRUCTION_FIELD,
+}, ["query", "texts"], "TEI's rerank body (its documents are `texts`)");
 
 /**
  * text-embeddings-inference `POST /embed`: `{ inputs, normalize, truncate, truncation_direction, prompt_name,
@@ -20,8 +43,8 @@ const RERANK_FIELDS = ["query", "texts", "raw_scores", "return_text", "truncate"
  * default web-search instruction (the prompt Qwen3's sentence-transformers config names "query").
  */
 export function registerTeiEmbedRoute(app: FastifyInstance, context: RouteContext): void {
-    app.post("/embed", async (request, reply) => {
-        const body = new RequestBody(request.body, EMBED_FIELDS);
+    app.post("/embed", bodyRoute({ summary: "Embed texts (TEI)", tags: ["TEI"], responses: { 200: TEI_EMBED_RESPONSE } }, EMBED_BODY), async (request, reply) => {
+        const body = new RequestBody(request.body, EMBED_BODY);
         const chosen = chooseEmbeddingModel(context, body.string("model"));
         const result = await runEmbedding(context, reply, chosen.served, readEmbeddingCall(body, "inputs", context, chosen));
         return result.embeddings.map((embedding) => Array.from(embedding));
@@ -43,7 +66,7 @@ export function isTeiRerankBody(body: unknown): boolean {
  */
 export async function teiRerank(context: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const served = context.models.reranker();
-    const body = new RequestBody(request.body, RERANK_FIELDS);
+    const body = new RequestBody(request.body, TEI_RERANK_BODY);
     checkRequestedModel(body.string("model"), served.names, context.models.namesOf("embedding"));
     const query = body.requiredString("query");
     const texts = readDocuments(body, "texts", context.options.maxInputs, false);

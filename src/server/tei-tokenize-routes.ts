@@ -3,13 +3,32 @@ import { formatQuery, END_OF_TEXT_TOKEN } from "../format/embedding-input.js";
 import { DEFAULT_INSTRUCTION } from "../format/task-instructions.js";
 import { describeValue } from "../internal/validation.js";
 import { HttpError, invalidField } from "./error-responses.js";
+import { described, objectSchema, type JsonSchema } from "./json-schema.js";
 import { RequestBody } from "./request-body.js";
+import { PROMPT_NAME_FIELD, PROMPT_NAMES } from "./request-fields.js";
+import { bodyRoute } from "./route-docs.js";
 import type { RouteContext } from "./route-context.js";
 import type { TokenCodec } from "./token-input.js";
 
-const TOKENIZE_FIELDS = ["inputs", "add_special_tokens", "prompt_name"] as const;
-const DECODE_FIELDS = ["ids", "skip_special_tokens"] as const;
-const PROMPT_NAMES = ["query", "document"] as const;
+const TOKENIZE_BODY = objectSchema({
+    inputs: {
+        description: "The texts to tokenize",
+        "x-expected": "a string or an array of strings",
+        anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }],
+    },
+    add_special_tokens: described({ type: "boolean" }, "Append <|endoftext|> as the model sees it (default true)"),
+    prompt_name: PROMPT_NAME_FIELD,
+}, ["inputs"]);
+
+const IDS: JsonSchema = { type: "array", items: { type: "integer", minimum: 0, maximum: 151_935, "x-expected": "a token id (an integer from 0 to 151935)" } };
+const DECODE_BODY = objectSchema({
+    ids: {
+        description: "Token ids, or an array of sequences of them",
+        "x-expected": "an array of token ids (integers from 0 to 151935) or an array of them",
+        anyOf: [IDS, { type: "array", items: IDS }],
+    },
+    skip_special_tokens: described({ type: "boolean" }, "Leave the special tokens out of the text (default true)"),
+}, ["ids"]);
 
 /** Qwen3's special tokens by id, for `skip_special_tokens: false` (QWEN3_SPEC.md); other added ids render as nothing. */
 const SPECIAL_TOKENS: ReadonlyMap<number, string> = new Map([
@@ -28,9 +47,9 @@ const SPECIAL_TOKENS: ReadonlyMap<number, string> = new Map([
  * Errors take TEI's shape `{ error, error_type }`.
  */
 export function registerTeiTokenizeRoutes(app: FastifyInstance, context: RouteContext): void {
-    app.post("/tokenize", { config: { errorShape: "tei" } }, async (request, reply) => {
+    app.post("/tokenize", bodyRoute({ summary: "Tokenize texts (TEI)", tags: ["TEI"] }, TOKENIZE_BODY, "tei"), async (request, reply) => {
         const served = context.models.embedding();
-        const body = new RequestBody(request.body, TOKENIZE_FIELDS);
+        const body = new RequestBody(request.body, TOKENIZE_BODY);
         const inputs = readTexts(body, context.options.maxInputs);
         const addSpecial = body.boolean("add_special_tokens") ?? true;
         const asQuery = body.oneOf("prompt_name", PROMPT_NAMES) === "query";
@@ -45,9 +64,9 @@ export function registerTeiTokenizeRoutes(app: FastifyInstance, context: RouteCo
         });
     });
 
-    app.post("/decode", { config: { errorShape: "tei" } }, async (request, reply) => {
+    app.post("/decode", bodyRoute({ summary: "Decode token ids to text (TEI)", tags: ["TEI"] }, DECODE_BODY, "tei"), async (request, reply) => {
         const served = context.models.embedding();
-        const body = new RequestBody(request.body, DECODE_FIELDS);
+        const body = new RequestBody(request.body, DECODE_BODY);
         const sequences = readIds(body, context.options.maxInputs);
         const skipSpecial = body.boolean("skip_special_tokens") ?? true;
         return context.gate.run("embedding", reply, async () => {

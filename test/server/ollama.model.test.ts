@@ -77,3 +77,30 @@ describe("Ollama POST /api/embeddings (the older route) through the ollama clien
         expect(wrong.body).toEqual({ error: expect.stringMatching(/Unknown field "input"/) });
     });
 });
+
+// ollama docs/api.md, "List Local Models": GET /api/tags → { models: [{ name, model, modified_at, size, digest,
+// details: { format, family, families, parameter_size, quantization_level } }] }; "Version": GET /api/version →
+// { version }.
+describe("Ollama GET /api/tags and /api/version through the ollama client", () => {
+    it("list() names each served model as requests send it, with its GGUF file's size", async () => {
+        const { models } = await ollama.list();
+        const { statSync } = await import("node:fs");
+        const paths = await fixturePaths();
+        expect(models.map((model) => model.name)).toEqual(["qwen3-embedding:0.6b", expect.any(String)]);
+        const [embedding] = models;
+        expect(embedding!.model).toBe("qwen3-embedding:0.6b");
+        expect(embedding!.size).toBe(statSync(paths.embedding).size);
+        expect(embedding!.modified_at).toBe(statSync(paths.embedding).mtime.toISOString()); // a string on the wire, typed Date by the client
+        expect(embedding!.digest).toMatch(/^[0-9a-f]{64}$/);
+        expect(embedding!.details).toMatchObject({ format: "gguf", family: "qwen3", families: ["qwen3"] });
+        // The name listed is one the embedding routes take.
+        expect((await ollama.embed({ model: models[0]!.name, input: "x" })).embeddings).toHaveLength(1);
+    });
+
+    it("version() answers { version }; both need the key like the other routes", async () => {
+        expect(await ollama.version()).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+        const tags = await fetch(`${server.url}/api/tags`);
+        expect(tags.status).toBe(401);
+        expect(Object.keys(await tags.json() as object)).toEqual(["error"]);
+    });
+});

@@ -84,7 +84,7 @@ describe("TEI POST /tokenize and /decode", () => {
 
     it("errors in TEI's shape: empty inputs (empty), an id outside the vocabulary (validation), more inputs than --max-inputs (413)", async () => {
         expectTeiError(await postJson(`${server.url}/tokenize`, { inputs: [] }), 400, "empty", /`inputs` cannot be empty/);
-        expectTeiError(await postJson(`${server.url}/decode`, { ids: [1, 999999] }), 400, "validation", /integers from 0 to 151935/);
+        expectTeiError(await postJson(`${server.url}/decode`, { ids: [1, 999999] }), 400, "validation", /^Expected a token id \(an integer from 0 to 151935\) for ids\[1\] but received number 999999$/);
         expectTeiError(await postJson(`${server.url}/tokenize`, { inputs: ["a", "b", "c", "d", "e"] }), 413, "validation", /at most 4/);
     });
 });
