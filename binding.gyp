@@ -15,6 +15,7 @@
         "native/classifier-head.cc",
         "native/context-thread.cc",
         "native/decode-layout.cc",
+        "native/prefix-cache.cc",
         "native/llama-api.cc",
         "native/llama-log.cc",
         "native/model-registry.cc",

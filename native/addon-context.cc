@@ -29,7 +29,8 @@ Napi::Function AddonContext::Define(Napi::Env env) {
     return DefineClass(env, "NativeContext",
                        {InstanceMethod("info", &AddonContext::Info), InstanceMethod("embedBatch", &AddonContext::EmbedBatch),
                         InstanceMethod("rankBatch", &AddonContext::RankBatch), InstanceMethod("abort", &AddonContext::Abort),
-                        InstanceMethod("dispose", &AddonContext::Dispose), InstanceMethod("decodeCount", &AddonContext::DecodeCount)});
+                        InstanceMethod("dispose", &AddonContext::Dispose), InstanceMethod("decodeCount", &AddonContext::DecodeCount),
+                        InstanceMethod("prefixTokenCount", &AddonContext::PrefixTokenCount)});
 }
 
 Napi::Object AddonContext::NewInstance(Napi::Env env, std::shared_ptr<BatchContext> context) {
@@ -120,6 +121,10 @@ Napi::Value AddonContext::Dispose(const Napi::CallbackInfo& info) {
 
 Napi::Value AddonContext::DecodeCount(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(thread_->decodes()));
+}
+
+Napi::Value AddonContext::PrefixTokenCount(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(thread_->prefixTokens()));
 }
 
 }  // namespace qwen3

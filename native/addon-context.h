@@ -26,6 +26,7 @@ private:
     Napi::Value Abort(const Napi::CallbackInfo& info);
     Napi::Value Dispose(const Napi::CallbackInfo& info);
     Napi::Value DecodeCount(const Napi::CallbackInfo& info);
+    Napi::Value PrefixTokenCount(const Napi::CallbackInfo& info);
     ContextThread& thread(Napi::Env env) const;
     std::shared_ptr<ContextThread> thread_;
     bool disposed_ = false;

@@ -15,6 +15,8 @@ namespace {
 // sequence ids up to LLAMA_MAX_SEQ - 1 whatever n_seq_max is, so this id never meets a real one (at most 255).
 constexpr llama_seq_id kFillerSeqId = 255;
 constexpr llama_token kFillerToken = 0;
+// The shared prefix kept in the short context (prefix-cache.h), followed by filler up to an aligned cell.
+constexpr llama_seq_id kPrefixSeqId = 254;
 
 RunStatus decodeFailure(int32_t code, size_t tokens, const std::string& log) {
     const std::string detail = log.empty() ? "" : ": " + log;
@@ -129,7 +131,7 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
 RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths,
                                    const std::vector<size_t>& offsets, Output output, float* out) {
     // Decodes never share the KV cache with the next one, so no sequence attends over another decode's cells.
-    const size_t maxSeqs = std::min<size_t>(info_.maxSequences, kFillerSeqId);
+    const size_t maxSeqs = std::min<size_t>(info_.maxSequences, kPrefixSeqId);
     if (shortCtx_ != nullptr) {
         // Exact flash-attention mode (see create): 64 tokens or more alone, shorter ones packed apart.
         std::vector<size_t> shortIndex;
@@ -146,13 +148,43 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
             alone.tokens = lengths[s];
             if (auto status = decodeAlone(alone, tokens, offsets, output, out); status.failed()) return status;
         }
-        for (size_t start = 0; start < shortLengths.size();) {
-            DecodeLayout layout = planDecode(shortLengths, start, shortBatchTokens_, std::min<size_t>(maxSeqs, shortBatchTokens_), options_.sequenceAlignment);
+        // A shared prefix kept in the short context's KV cache covers the start of some (prefix-cache.h): they
+        // decode the rest, from the offset modulo the alignment that the rest has without the prefix.
+        std::vector<int32_t> prefix;
+        std::vector<uint32_t> cached(shortLengths.size(), 0);
+        std::vector<uint32_t> decoded = shortLengths;
+        std::vector<int32_t> phases;
+        if (prefixCacheOn_ && !shortLengths.empty()) {
+            std::vector<const int32_t*> starts;
+            for (size_t s : shortIndex) starts.push_back(tokens.data() + offsets[s]);
+            prefix = prefixes_.choose(starts, shortLengths);
+            const uint32_t alignment = options_.sequenceAlignment;
+            for (size_t k = 0; k < shortLengths.size(); k++) {
+                cached[k] = PrefixCache::covered(prefix, starts[k], shortLengths[k]);
+                decoded[k] -= cached[k];
+                const bool aligned = alignment > 0 && (cached[k] > 0 || shortLengths[k] > kUnalignedMaxTokens);
+                phases.push_back(aligned ? static_cast<int32_t>(cached[k] % alignment) : kFree);
+            }
+        }
+        for (size_t start = 0; start < decoded.size();) {
+            DecodeLayout layout = planDecode(decoded, start, shortBatchTokens_, std::min<size_t>(maxSeqs, shortBatchTokens_), options_.sequenceAlignment, phases);
             start = layout.end;
+            bool usesPrefix = false;
             for (DecodeSlot& slot : layout.slots) {
-                if (slot.sequence != DecodeSlot::kFiller) slot.sequence = shortIndex[slot.sequence];
+                if (slot.sequence == DecodeSlot::kFiller) continue;
+                slot.cached = cached[slot.sequence];
+                usesPrefix = usesPrefix || slot.cached > 0;
+                slot.sequence = shortIndex[slot.sequence];
             }
             betweenDecodes(nullptr);
+            if (usesPrefix) {
+                if (auto status = keepPrefix(prefix); status.failed()) return status;
+                if (control_->prefixTokens != nullptr) {
+                    uint64_t saved = 0;
+                    for (const DecodeSlot& slot : layout.slots) saved += slot.cached;
+                    control_->prefixTokens->fetch_add(saved);
+                }
+            }
             if (auto status = decodeLayout(shortCtx_, equalChunkTokens(layout.tokens, shortBatchTokens_), layout, tokens, offsets, output, out); status.failed()) return status;
         }
     } else {
@@ -217,7 +249,11 @@ RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t chunkTokens, c
                                      float* out) {
     const auto& api = llama();
     // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
-    api.llama_memory_clear(api.llama_get_memory(ctx), false);
+    if (ctx == shortCtx_ && !keptPrefix_.empty()) {
+        api.llama_memory_seq_keep(api.llama_get_memory(ctx), kPrefixSeqId);
+    } else {
+        api.llama_memory_clear(api.llama_get_memory(ctx), false);
+    }
     batch_.n_tokens = 0;
     chunkOutputs_.clear();
     chunkOutputBatchIndex_.clear();
@@ -227,12 +263,15 @@ RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t chunkTokens, c
     for (const DecodeSlot& slot : layout.slots) {
         const bool filler = slot.sequence == DecodeSlot::kFiller;
         const llama_seq_id seqId = filler ? kFillerSeqId : nextSeqId++;
-        const int32_t* source = filler ? nullptr : tokens.data() + offsets[slot.sequence];
+        const int32_t* source = filler ? nullptr : tokens.data() + offsets[slot.sequence] + slot.cached;
+        if (slot.cached > 0) {
+            api.llama_memory_seq_cp(api.llama_get_memory(ctx), kPrefixSeqId, seqId, 0, static_cast<llama_pos>(slot.cached));
+        }
         for (uint32_t pos = 0; pos < slot.tokens; pos++) {
             const bool last = !filler && pos + 1 == slot.tokens;
             const int32_t at = batch_.n_tokens++;
             batch_.token[at] = filler ? kFillerToken : source[pos];
-            batch_.pos[at] = filler ? fillerPos++ : static_cast<llama_pos>(pos);
+            batch_.pos[at] = filler ? fillerPos++ : static_cast<llama_pos>(slot.cached + pos);
             batch_.n_seq_id[at] = 1;
             batch_.seq_id[at][0] = seqId;
             batch_.logits[at] = (last || (options_.llamaPooling && !filler)) ? 1 : 0;
@@ -308,6 +347,44 @@ RunStatus BatchContext::decodeChunk(llama_context* ctx, Output output, float* ou
         return decodeFailure(code, tokensInChunk, capture.text());
     }
     return readOutputs(ctx, output, needHidden, out);
+}
+
+uint32_t BatchContext::prefixCells(size_t prefixTokens) const {
+    const uint32_t alignment = options_.sequenceAlignment;
+    const auto tokens = static_cast<uint32_t>(prefixTokens);
+    return alignment == 0 ? tokens : (tokens + alignment - 1) / alignment * alignment;
+}
+
+RunStatus BatchContext::keepPrefix(const std::vector<int32_t>& prefix) {
+    if (prefix == keptPrefix_) return {};
+    const auto& api = llama();
+    llama_memory_t memory = api.llama_get_memory(shortCtx_);
+    api.llama_memory_clear(memory, false);
+    keptPrefix_.clear();
+    if (aborted()) return RunStatus::fail("ERR_ABORTED", "the batch was aborted");
+    // The prefix from cell 0, as a sequence starts alone, then filler of its own sequence up to an aligned cell, so
+    // that the decodes after it start aligned. One output (its last token), which nothing reads.
+    const uint32_t cells = prefixCells(prefix.size());
+    batch_.n_tokens = static_cast<int32_t>(cells);
+    for (uint32_t i = 0; i < cells; i++) {
+        batch_.token[i] = i < prefix.size() ? prefix[i] : kFillerToken;
+        batch_.pos[i] = static_cast<llama_pos>(i);
+        batch_.n_seq_id[i] = 1;
+        batch_.seq_id[i][0] = kPrefixSeqId;
+        batch_.logits[i] = i + 1 == cells ? 1 : 0;
+    }
+    if (control_->decodes != nullptr) control_->decodes->fetch_add(1);
+    capturing_ = false;
+    hiddenIsEnough_ = false;
+    LogCapture capture;
+    const int32_t code = api.llama_decode(shortCtx_, batch_);
+    batch_.n_tokens = 0;
+    if (code != 0) {
+        api.llama_memory_clear(memory, false);
+        return decodeFailure(code, cells, capture.text());
+    }
+    keptPrefix_ = prefix;
+    return {};
 }
 
 }  // namespace qwen3

@@ -15,6 +15,7 @@
 
 #include "decode-layout.h"
 #include "model-registry.h"
+#include "prefix-cache.h"
 
 namespace qwen3 {
 
@@ -65,6 +66,7 @@ struct RunControl {
     // honours the abort callback) and decoded again in chunks, after betweenDecodes: an interactive call waits.
     const std::atomic<bool>* preempt = nullptr;
     std::atomic<uint64_t>* decodes = nullptr;  // incremented per llama_decode
+    std::atomic<uint64_t>* prefixTokens = nullptr;  // tokens a kept shared prefix saved decoding
 };
 
 enum class RankMethod { ClassifierRows, YesNoLogits, LlamaRankPooling };
@@ -137,6 +139,9 @@ private:
     // so a llama.cpp that changed either fails at context creation, not later or with wrong numbers. The message says so.
     RunStatus checkOutputLayout(llama_context* ctx);
     RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
+    // Makes `prefix` the one decoded at the short context's cells [0, prefixCells(prefix)) (prefix-cache.h).
+    RunStatus keepPrefix(const std::vector<int32_t>& prefix);
+    uint32_t prefixCells(size_t prefixTokens) const;
 
     // batch-context-outputs.cc: after a decode, writes each output row's result to `out`.
     RunStatus readOutputs(llama_context* ctx, Output output, bool needHidden, float* out);
@@ -149,6 +154,10 @@ private:
     // second context, which has no flash attention. Null when flash attention is off or the model is on a GPU.
     llama_context* shortCtx_ = nullptr;
     uint32_t shortBatchTokens_ = 0;
+    // The shared prefix the short context keeps, and the one decoded in its KV cache now (empty: none).
+    PrefixCache prefixes_{0, 1};
+    bool prefixCacheOn_ = false;
+    std::vector<int32_t> keptPrefix_;
     uint32_t mainCells_ = 0;         // KV cells of ctx_
     // ctx_ holds one decode's worth of KV cells (llama.cpp zeroes, and so makes resident, the whole cache when it
     // creates a context). A sequence longer than a decode gets a context of its own size for the call that needs it.

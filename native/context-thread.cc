@@ -152,6 +152,7 @@ void ContextThread::runCall(BatchCall& call, bool allowUrgent) {
     RunControl control;
     control.aborted = &call.aborted;
     control.decodes = &decodes_;
+    control.prefixTokens = &prefixTokens_;
     if (allowUrgent && !call.interactive) {
         control.chunkTokens = kBulkChunkTokens;
         control.chunkNow = [this] {

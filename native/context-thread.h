@@ -63,6 +63,8 @@ public:
     void closeQuietly();
     // Total llama_decode calls this context has made (for tests of where an abort stops a call).
     uint64_t decodes() const { return decodes_.load(); }
+    // Total tokens not decoded because a kept shared prefix held them (prefix-cache.h).
+    uint64_t prefixTokens() const { return prefixTokens_.load(); }
 
 private:
     friend void deliverFromContextThread(Napi::Env, Napi::Function, ContextThread*, ContextThreadDelivery*);
@@ -91,6 +93,7 @@ private:
     std::map<uint64_t, BatchCall*> live_;  // submitted and not yet delivered
     bool closing_ = false;
     std::atomic<uint64_t> decodes_{0};
+    std::atomic<uint64_t> prefixTokens_{0};
     std::atomic<bool> envClosing_{false};
     std::atomic<int64_t> lastInteractive_{INT64_MIN / 2};  // steady_clock ticks of the last interactive call
     std::atomic<bool> interactiveWaiting_{false};  // an interactive call waits that may run between chunks

@@ -22,8 +22,14 @@ constexpr uint32_t kUnalignedMaxTokens = 16;
 struct DecodeSlot {
     static constexpr size_t kFiller = SIZE_MAX;
     size_t sequence;  // index into the call's lengths, or kFiller
-    uint32_t tokens;
+    uint32_t tokens;  // decoded here: the sequence's tokens after its `cached` ones
+    uint32_t cached = 0;  // leading tokens already in the KV cache as a shared prefix (prefix-cache.h)
 };
+
+// Where a sequence must start, modulo the alignment: kFree (anywhere: at most kUnalignedMaxTokens tokens), or the
+// cell offset its first decoded token must have. A sequence whose first `cached` tokens sit in a prefix at cells
+// [0, cached) starts at `cached` modulo the alignment, so that each token keeps the cell it has alone.
+constexpr int32_t kFree = -1;
 
 struct DecodeLayout {
     std::vector<DecodeSlot> slots;  // in batch order
@@ -33,7 +39,9 @@ struct DecodeLayout {
 
 // Takes sequences from `start` on, in order, while the laid-out decode stays within `budget` tokens and
 // `maxSequences` sequences (at least one sequence, even a longer one). `alignment` 0 packs back to back.
+// `phases` (empty, or one per sequence) gives a sequence's start offset modulo the alignment, or kFree; when
+// empty, sequences over kUnalignedMaxTokens start at 0 and shorter ones are free. `lengths` count decoded tokens.
 DecodeLayout planDecode(const std::vector<uint32_t>& lengths, size_t start, uint32_t budget, size_t maxSequences,
-                        uint32_t alignment);
+                        uint32_t alignment, const std::vector<int32_t>& phases = {});
 
 }  // namespace qwen3

@@ -42,6 +42,8 @@ namespace qwen3 {
     X(llama_decode)                   \
     X(llama_get_memory)               \
     X(llama_memory_clear)             \
+    X(llama_memory_seq_cp)            \
+    X(llama_memory_seq_keep)          \
     X(llama_get_logits_ith)           \
     X(llama_get_embeddings_seq)       \
     X(llama_n_ctx)                    \

@@ -114,6 +114,14 @@ export class EngineContext {
     }
 
     /**
+     * Tokens this context did not decode because a shared prefix it keeps held them: the `Instruct: ...\nQuery` of
+     * queries, the system prompt of rerank pairs (native/prefix-cache.h). Results are the same bits either way.
+     */
+    get prefixTokenCount(): number {
+        return this.#native?.prefixTokenCount() ?? 0;
+    }
+
+    /**
      * Frees the llama.cpp context on its own thread: calls queued or running are aborted (a running one stops
      * before its next decode) and reject with DisposedError; resolves once the context is freed. Later calls
      * throw DisposedError; calling it again waits for the same.

@@ -83,6 +83,8 @@ export interface NativeContext {
     dispose(): Promise<void>;
     /** llama_decode calls made so far. */
     decodeCount(): number;
+    /** Tokens not decoded so far because a kept shared prefix held them (native/prefix-cache.h). */
+    prefixTokenCount(): number;
 }
 
 /**
@@ -112,7 +114,7 @@ export const NATIVE_MODEL_INFO_KEYS = keyList<NativeModelInfo>()(
     "classifierLabels",
     "gpuOffloadSupported",
 );
-export const NATIVE_CONTEXT_METHODS = keyList<NativeContext>()("info", "embedBatch", "rankBatch", "abort", "dispose", "decodeCount");
+export const NATIVE_CONTEXT_METHODS = keyList<NativeContext>()("info", "embedBatch", "rankBatch", "abort", "dispose", "decodeCount", "prefixTokenCount");
 export const NATIVE_CONTEXT_INFO_KEYS = keyList<NativeContextInfo>()(
     "contextSize",
     "batchTokens",
