@@ -15,8 +15,6 @@ namespace {
 // sequence ids up to LLAMA_MAX_SEQ - 1 whatever n_seq_max is, so this id never meets a real one (at most 255).
 constexpr llama_seq_id kFillerSeqId = 255;
 constexpr llama_token kFillerToken = 0;
-// The shared prefix kept in the short context (prefix-cache.h), followed by filler up to an aligned cell.
-constexpr llama_seq_id kPrefixSeqId = 254;
 
 RunStatus decodeFailure(int32_t code, size_t tokens, const std::string& log) {
     const std::string detail = log.empty() ? "" : ": " + log;
@@ -76,7 +74,7 @@ RunStatus BatchContext::run(const std::vector<int32_t>& tokens, const std::vecto
         ~Scope() {
             if (self->depth_ == 1) {
                 self->freeLongContext();
-                llama().llama_memory_clear(llama().llama_get_memory(self->ctx_), false);
+                self->clearKeepingPrefix(self->ctx_);
             }
             self->chunkOutputs_.swap(outputs);
             self->chunkOutputBatchIndex_.swap(batchIndex);
@@ -136,17 +134,32 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
         // Exact flash-attention mode (see create): 64 tokens or more alone, shorter ones packed apart.
         std::vector<size_t> shortIndex;
         std::vector<uint32_t> shortLengths;
+        // A prefix that sequences of 64 tokens or more share (a rerank call's system prompt and query) is decoded
+        // once and kept in the main context; each of them decodes the rest (prefix-cache.h).
+        std::vector<int32_t> mainPrefix;
+        if (mainPrefix_.on) {
+            std::vector<const int32_t*> starts;
+            std::vector<uint32_t> longLengths;
+            for (size_t s = 0; s < lengths.size(); s++) {
+                if (lengths[s] < kFlashAttentionMinTokens || lengths[s] > mainCells_) continue;
+                starts.push_back(tokens.data() + offsets[s]);
+                longLengths.push_back(lengths[s]);
+            }
+            if (!starts.empty()) mainPrefix = mainPrefix_.cache.choose(starts, longLengths);
+        }
         for (size_t s = 0; s < lengths.size(); s++) {
             if (lengths[s] < kFlashAttentionMinTokens) {
                 shortIndex.push_back(s);
                 shortLengths.push_back(lengths[s]);
                 continue;
             }
+            const uint32_t cached = lengths[s] > mainCells_ ? 0 : mainPrefix_.cache.covered(mainPrefix, tokens.data() + offsets[s], lengths[s]);
             DecodeLayout alone;
-            alone.slots.push_back({s, lengths[s]});
+            alone.slots.push_back({s, lengths[s] - cached, cached});
             alone.end = s + 1;
-            alone.tokens = lengths[s];
-            if (auto status = decodeAlone(alone, tokens, offsets, output, out); status.failed()) return status;
+            alone.tokens = lengths[s] - cached;
+            if (auto status = decodeAlone(alone, mainPrefix, tokens, offsets, output, out); status.failed()) return status;
+            if (cached > 0 && control_->prefixTokens != nullptr) control_->prefixTokens->fetch_add(cached);
         }
         // A shared prefix kept in the short context's KV cache covers the start of some (prefix-cache.h): they
         // decode the rest, from the offset modulo the alignment that the rest has without the prefix.
@@ -154,13 +167,13 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
         std::vector<uint32_t> cached(shortLengths.size(), 0);
         std::vector<uint32_t> decoded = shortLengths;
         std::vector<int32_t> phases;
-        if (prefixCacheOn_ && !shortLengths.empty()) {
+        if (shortPrefix_.on && !shortLengths.empty()) {
             std::vector<const int32_t*> starts;
             for (size_t s : shortIndex) starts.push_back(tokens.data() + offsets[s]);
-            prefix = prefixes_.choose(starts, shortLengths);
+            prefix = shortPrefix_.cache.choose(starts, shortLengths);
             const uint32_t alignment = options_.sequenceAlignment;
             for (size_t k = 0; k < shortLengths.size(); k++) {
-                cached[k] = PrefixCache::covered(prefix, starts[k], shortLengths[k]);
+                cached[k] = shortPrefix_.cache.covered(prefix, starts[k], shortLengths[k]);
                 decoded[k] -= cached[k];
                 const bool aligned = alignment > 0 && (cached[k] > 0 || shortLengths[k] > kUnalignedMaxTokens);
                 phases.push_back(aligned ? static_cast<int32_t>(cached[k] % alignment) : kFree);
@@ -178,12 +191,10 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
             }
             betweenDecodes(nullptr);
             if (usesPrefix) {
-                if (auto status = keepPrefix(prefix); status.failed()) return status;
-                if (control_->prefixTokens != nullptr) {
-                    uint64_t saved = 0;
-                    for (const DecodeSlot& slot : layout.slots) saved += slot.cached;
-                    control_->prefixTokens->fetch_add(saved);
-                }
+                if (auto status = keepPrefix(shortCtx_, prefix); status.failed()) return status;
+                uint64_t saved = 0;
+                for (const DecodeSlot& slot : layout.slots) saved += slot.cached;
+                if (control_->prefixTokens != nullptr) control_->prefixTokens->fetch_add(saved);
             }
             if (auto status = decodeLayout(shortCtx_, equalChunkTokens(layout.tokens, shortBatchTokens_), layout, tokens, offsets, output, out); status.failed()) return status;
         }
@@ -203,7 +214,7 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
 
 // One sequence of 64 tokens or more, in the main context: whole, or in chunks beside interactive calls
 // (RunControl::chunkNow); a whole decode given up for one (RunControl::preempt) is done again in chunks.
-RunStatus BatchContext::decodeAlone(const DecodeLayout& alone, const std::vector<int32_t>& tokens,
+RunStatus BatchContext::decodeAlone(const DecodeLayout& alone, const std::vector<int32_t>& prefix, const std::vector<int32_t>& tokens,
                                     const std::vector<size_t>& offsets, Output output, float* out) {
     const uint32_t whole = equalChunkTokens(alone.tokens, info_.batchTokens);
     const uint32_t chunked = control_->chunkTokens == 0
@@ -213,8 +224,18 @@ RunStatus BatchContext::decodeAlone(const DecodeLayout& alone, const std::vector
     for (;;) {
         betweenDecodes(nullptr);
         RunStatus status;
-        llama_context* ctx = mainContextFor(alone.tokens, status);
+        llama_context* ctx = mainContextFor(alone.tokens + alone.slots[0].cached, status);
         if (ctx == nullptr) return status;
+        if (alone.slots[0].cached > 0) {
+            // Here, after betweenDecodes: a call run there may have kept another prefix.
+            if (keptPrefixOf(ctx) != &mainPrefix_) return RunStatus::fail("ERR_DECODE", "a sequence with a kept prefix must be decoded in the main context");
+            if (status = keepPrefix(ctx, prefix); status.failed()) return status;
+        } else if (ctx == ctx_ && !mainPrefix_.kept.empty()) {
+            // A sequence the prefix does not cover starts at cell 0, as alone (flash attention's tiles), and may
+            // need every cell: the prefix goes.
+            llama().llama_memory_clear(llama().llama_get_memory(ctx_), false);
+            mainPrefix_.kept.clear();
+        }
         const bool preemptible = !chunk && chunked < whole && control_->preempt != nullptr;
         currentPreempt_.store(preemptible ? control_->preempt : nullptr);
         status = decodeLayout(ctx, chunk ? chunked : whole, alone, tokens, offsets, output, out);
@@ -248,12 +269,7 @@ RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t chunkTokens, c
                                      const std::vector<int32_t>& tokens, const std::vector<size_t>& offsets, Output output,
                                      float* out) {
     const auto& api = llama();
-    // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
-    if (ctx == shortCtx_ && !keptPrefix_.empty()) {
-        api.llama_memory_seq_keep(api.llama_get_memory(ctx), kPrefixSeqId);
-    } else {
-        api.llama_memory_clear(api.llama_get_memory(ctx), false);
-    }
+    clearKeepingPrefix(ctx);
     batch_.n_tokens = 0;
     chunkOutputs_.clear();
     chunkOutputBatchIndex_.clear();
@@ -355,12 +371,13 @@ uint32_t BatchContext::prefixCells(size_t prefixTokens) const {
     return alignment == 0 ? tokens : (tokens + alignment - 1) / alignment * alignment;
 }
 
-RunStatus BatchContext::keepPrefix(const std::vector<int32_t>& prefix) {
-    if (prefix == keptPrefix_) return {};
+RunStatus BatchContext::keepPrefix(llama_context* ctx, const std::vector<int32_t>& prefix) {
+    KeptPrefix& kept = *keptPrefixOf(ctx);
+    if (prefix == kept.kept) return {};
     const auto& api = llama();
-    llama_memory_t memory = api.llama_get_memory(shortCtx_);
+    llama_memory_t memory = api.llama_get_memory(ctx);
     api.llama_memory_clear(memory, false);
-    keptPrefix_.clear();
+    kept.kept.clear();
     if (aborted()) return RunStatus::fail("ERR_ABORTED", "the batch was aborted");
     // The prefix from cell 0, as a sequence starts alone, then filler of its own sequence up to an aligned cell, so
     // that the decodes after it start aligned. One output (its last token), which nothing reads.
@@ -377,13 +394,13 @@ RunStatus BatchContext::keepPrefix(const std::vector<int32_t>& prefix) {
     capturing_ = false;
     hiddenIsEnough_ = false;
     LogCapture capture;
-    const int32_t code = api.llama_decode(shortCtx_, batch_);
+    const int32_t code = api.llama_decode(ctx, batch_);
     batch_.n_tokens = 0;
     if (code != 0) {
         api.llama_memory_clear(memory, false);
         return decodeFailure(code, cells, capture.text());
     }
-    keptPrefix_ = prefix;
+    kept.kept = prefix;
     return {};
 }
 

@@ -15,6 +15,8 @@ namespace {
 constexpr uint32_t kShortBatchTokens = 128;
 // KV cells of the short context set aside for a shared prefix (prefix-cache.h): 7 MB at 0.6B's f16 cache.
 constexpr uint32_t kPrefixCells = 64;
+// The shortest prefix worth keeping in the short context: about Qwen3's `Instruct: ...\nQuery` of the shortest tasks.
+constexpr uint32_t kMinShortPrefixTokens = 16;
 
 bool evalCallback(struct ggml_tensor* tensor, bool ask, void* userData) {
     return static_cast<BatchContext*>(userData)->onTensor(tensor, ask);
@@ -78,12 +80,17 @@ std::shared_ptr<BatchContext> BatchContext::create(std::shared_ptr<LoadedModel> 
                                     error);
     if (self->ctx_ == nullptr) return nullptr;
     if (cpuFlash) {
+        // Sequences of 64 tokens or more are decoded alone from cell 0, and in chunks of 64 or more give the same
+        // bits (batch-context-run.cc): a kept prefix of 64 tokens or more is such a first chunk, shared.
+        self->mainPrefix_.on = self->mainCells_ >= 2 * kFlashAttentionMinTokens;
+        self->mainPrefix_.cache = PrefixCache(kFlashAttentionMinTokens, self->mainCells_ - kFlashAttentionMinTokens,
+                                              std::max(options.sequenceAlignment, 1u), kFlashAttentionMinTokens);
         self->shortBatchTokens_ = std::min(options.batchTokens, kShortBatchTokens);
         // A shared prefix (prefix-cache.h) takes cells of its own before each decode's, aligned like a sequence.
-        self->prefixCacheOn_ = options.sequenceAlignment == 0 || kPrefixCells % options.sequenceAlignment == 0;
-        if (self->prefixCacheOn_) self->prefixes_ = PrefixCache(std::min(kPrefixCells, kFlashAttentionMinTokens - 1), options.sequenceAlignment);
+        self->shortPrefix_.on = options.sequenceAlignment == 0 || kPrefixCells % options.sequenceAlignment == 0;
+        self->shortPrefix_.cache = PrefixCache(kMinShortPrefixTokens, std::min(kPrefixCells, kFlashAttentionMinTokens - 1), options.sequenceAlignment, 1);
         self->shortCtx_ = createLlamaContext(self.get(), options,
-                                             {self->shortBatchTokens_ + (self->prefixCacheOn_ ? kPrefixCells : 0), self->shortBatchTokens_,
+                                             {self->shortBatchTokens_ + (self->shortPrefix_.on ? kPrefixCells : 0), self->shortBatchTokens_,
                                               std::min(options.maxSequences, self->shortBatchTokens_),
                                               LLAMA_FLASH_ATTN_TYPE_DISABLED,
                                               // llama.cpp quantizes the V cache only with flash attention: q8_0 keeps K
@@ -170,6 +177,24 @@ BatchContext::~BatchContext() {
     if (shortCtx_ != nullptr) api.llama_free(shortCtx_);
     if (longCtx_ != nullptr) api.llama_free(longCtx_);
     if (ctx_ != nullptr) api.llama_free(ctx_);
+}
+
+BatchContext::KeptPrefix* BatchContext::keptPrefixOf(const llama_context* ctx) {
+    if (ctx == nullptr) return nullptr;
+    if (ctx == shortCtx_) return &shortPrefix_;
+    if (ctx == ctx_) return &mainPrefix_;
+    return nullptr;
+}
+
+void BatchContext::clearKeepingPrefix(llama_context* ctx) {
+    const auto& api = llama();
+    const KeptPrefix* prefix = keptPrefixOf(ctx);
+    // Metadata only: zeroing the buffer would touch (and keep resident) every KV page of the context.
+    if (prefix != nullptr && !prefix->kept.empty()) {
+        api.llama_memory_seq_keep(api.llama_get_memory(ctx), kPrefixSeqId);
+    } else {
+        api.llama_memory_clear(api.llama_get_memory(ctx), false);
+    }
 }
 
 // The main context, or for more tokens than its cells, a context of their size for this call.

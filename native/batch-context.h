@@ -105,6 +105,8 @@ public:
 
 private:
     static constexpr uint32_t kFlashAttentionMinTokens = 64;  // GGML_FA_TILE_Q in ggml-cpu
+    // The sequence a kept shared prefix (prefix-cache.h) is decoded in, with filler up to an aligned cell.
+    static constexpr llama_seq_id kPrefixSeqId = 254;
     enum class Output { Hidden, Score };
 
     // batch-context.cc: the llama.cpp contexts.
@@ -127,8 +129,8 @@ private:
                   const RunControl& control);
     RunStatus runLayouts(const std::vector<int32_t>& tokens, const std::vector<uint32_t>& lengths, const std::vector<size_t>& offsets,
                          Output output, float* out);
-    RunStatus decodeAlone(const DecodeLayout& alone, const std::vector<int32_t>& tokens, const std::vector<size_t>& offsets,
-                          Output output, float* out);
+    RunStatus decodeAlone(const DecodeLayout& alone, const std::vector<int32_t>& prefix, const std::vector<int32_t>& tokens,
+                          const std::vector<size_t>& offsets, Output output, float* out);
     static uint32_t equalChunkTokens(uint32_t tokens, uint32_t budget);
     static uint32_t smallestChunkTokens(uint32_t tokens, uint32_t least);
     RunStatus decodeLayout(llama_context* ctx, uint32_t chunkTokens, const DecodeLayout& layout, const std::vector<int32_t>& tokens,
@@ -139,8 +141,8 @@ private:
     // so a llama.cpp that changed either fails at context creation, not later or with wrong numbers. The message says so.
     RunStatus checkOutputLayout(llama_context* ctx);
     RunStatus decodeChunk(llama_context* ctx, Output output, float* out);
-    // Makes `prefix` the one decoded at the short context's cells [0, prefixCells(prefix)) (prefix-cache.h).
-    RunStatus keepPrefix(const std::vector<int32_t>& prefix);
+    // Makes `prefix` the one decoded at `ctx`'s cells [0, prefixCells(prefix)) (prefix-cache.h).
+    RunStatus keepPrefix(llama_context* ctx, const std::vector<int32_t>& prefix);
     uint32_t prefixCells(size_t prefixTokens) const;
 
     // batch-context-outputs.cc: after a decode, writes each output row's result to `out`.
@@ -154,10 +156,17 @@ private:
     // second context, which has no flash attention. Null when flash attention is off or the model is on a GPU.
     llama_context* shortCtx_ = nullptr;
     uint32_t shortBatchTokens_ = 0;
-    // The shared prefix the short context keeps, and the one decoded in its KV cache now (empty: none).
-    PrefixCache prefixes_{0, 1};
-    bool prefixCacheOn_ = false;
-    std::vector<int32_t> keptPrefix_;
+    // A shared prefix a context keeps (prefix-cache.h): which one to keep, and the one decoded in its KV cache now.
+    struct KeptPrefix {
+        bool on = false;
+        PrefixCache cache{0, 0, 1, 1};
+        std::vector<int32_t> kept;  // empty: none; while not, the context's KV cache holds it at cells [0, its cells)
+    };
+    KeptPrefix shortPrefix_;  // of shortCtx_: the instruction of short queries
+    KeptPrefix mainPrefix_;   // of ctx_: what sequences of 64 tokens or more share (a rerank call's query)
+    KeptPrefix* keptPrefixOf(const llama_context* ctx);
+    // Before a decode in `ctx`: its KV cache emptied, but for the prefix it keeps.
+    void clearKeepingPrefix(llama_context* ctx);
     uint32_t mainCells_ = 0;         // KV cells of ctx_
     // ctx_ holds one decode's worth of KV cells (llama.cpp zeroes, and so makes resident, the whole cache when it
     // creates a context). A sequence longer than a decode gets a context of its own size for the call that needs it.

@@ -14,9 +14,9 @@ uint32_t commonStart(const int32_t* a, uint32_t aLength, const int32_t* b, uint3
 
 }  // namespace
 
-uint32_t PrefixCache::covered(const std::vector<int32_t>& prefix, const int32_t* sequence, uint32_t length) {
+uint32_t PrefixCache::covered(const std::vector<int32_t>& prefix, const int32_t* sequence, uint32_t length) const {
     const auto size = static_cast<uint32_t>(prefix.size());
-    if (size == 0 || length <= size) return 0;
+    if (size == 0 || length < size + minRest_) return 0;
     return std::equal(prefix.begin(), prefix.end(), sequence) ? size : 0;
 }
 
@@ -24,14 +24,15 @@ const std::vector<int32_t>& PrefixCache::choose(const std::vector<const int32_t*
     bool keptCovers = false;
     for (size_t i = 0; i < starts.size() && !keptCovers; i++) keptCovers = covered(chosen_, starts[i], lengths[i]) > 0;
     for (size_t i = 0; i < starts.size() && !keptCovers; i++) {
-        // At least one token of the sequence stays after its prefix; whole groups of `granularity` tokens only.
-        const uint32_t limit = std::min(lengths[i] - 1, maxTokens_);
+        // At least minRest tokens of the sequence stay after its prefix; whole groups of `granularity` tokens only.
+        if (lengths[i] < minTokens_ + minRest_) continue;
+        const uint32_t limit = std::min(lengths[i] - minRest_, maxTokens_);
         uint32_t best = 0;
         if (!chosen_.empty()) {
             // Shrink to what it shares with the kept prefix (a prefix learned from two queries that began alike).
             best = commonStart(chosen_.data(), static_cast<uint32_t>(chosen_.size()), starts[i], limit);
         }
-        if (best / granularity_ * granularity_ < kMinTokens) {
+        if (best / granularity_ * granularity_ < minTokens_) {
             best = 0;
             const uint32_t recorded = std::min(lengths[i], maxTokens_ + 1);
             for (const auto& other : recent_) {
@@ -45,7 +46,7 @@ const std::vector<int32_t>& PrefixCache::choose(const std::vector<const int32_t*
             }
         }
         best = best / granularity_ * granularity_;
-        if (best >= kMinTokens) {
+        if (best >= minTokens_) {
             chosen_.assign(starts[i], starts[i] + best);
             break;
         }

@@ -6,7 +6,7 @@
 // modulo the alignment (decode-layout.h).
 //
 // The prefix is learned, not declared: the longest common start of a sequence with a recent one (whole groups of
-// the alignment, at least kMinTokens), kept while a run has sequences it covers. So any caller's instruction is
+// the alignment, at least minTokens), kept while a run has sequences it covers. So any caller's instruction is
 // found without an API. Ending on a group boundary keeps a text's bits whether a prefix held its start or not:
 // ggml sums attention rows in SIMD groups of 8 or 16 cells, and a group split between the prefix and the rest
 // would round differently (measured: 1-cos 5.8e-8 on the 0.6B fixture for a prefix of 19 tokens).
@@ -22,24 +22,27 @@ namespace qwen3 {
 
 class PrefixCache {
 public:
-    static constexpr uint32_t kMinTokens = 16;
     static constexpr size_t kRecentSequences = 8;
 
-    // `maxTokens`: the longest prefix kept. `granularity`: a prefix is a whole number of these tokens (the
-    // alignment), so no group of cells that ggml sums in SIMD lanes holds both prefix and non-prefix tokens.
-    PrefixCache(uint32_t maxTokens, uint32_t granularity) : maxTokens_(maxTokens), granularity_(std::max(granularity, 1u)) {}
+    // A prefix is at least `minTokens` and at most `maxTokens` long, a whole number of `granularity` tokens (the
+    // alignment, so that no group of cells ggml sums in SIMD lanes holds both prefix and other tokens), and leaves
+    // at least `minRest` tokens of a sequence it covers.
+    PrefixCache(uint32_t minTokens, uint32_t maxTokens, uint32_t granularity, uint32_t minRest)
+        : minTokens_(minTokens), maxTokens_(maxTokens), granularity_(std::max(granularity, 1u)), minRest_(std::max(minRest, 1u)) {}
 
     // The prefix a run of these sequences should use: the last one chosen, or one learned from them and the recent
     // sequences (at most one change per run). Remembers the sequences.
     const std::vector<int32_t>& choose(const std::vector<const int32_t*>& starts, const std::vector<uint32_t>& lengths);
 
     // The tokens of a sequence that `prefix` covers: its length when the sequence starts with it and has at least
-    // one token after it, else 0.
-    static uint32_t covered(const std::vector<int32_t>& prefix, const int32_t* sequence, uint32_t length);
+    // minRest tokens after it, else 0.
+    uint32_t covered(const std::vector<int32_t>& prefix, const int32_t* sequence, uint32_t length) const;
 
 private:
+    uint32_t minTokens_;
     uint32_t maxTokens_;
     uint32_t granularity_;
+    uint32_t minRest_;
     std::deque<std::vector<int32_t>> recent_;
     std::vector<int32_t> chosen_;
 };

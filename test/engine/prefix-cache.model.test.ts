@@ -11,6 +11,7 @@ import { loadEngineModel, type EngineContext, type EngineModel } from "../../src
 import { formatQuery } from "../../src/format/embedding-input.js";
 import { DEFAULT_INSTRUCTION } from "../../src/format/task-instructions.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
+import { loadTestCorpus } from "../support/corpus.js";
 
 const END_OF_TEXT = 151643;
 // The facade's context settings: flash attention on the CPU, so texts under 64 tokens take the short context.
@@ -120,4 +121,72 @@ describe.each(["tiny", "0.6b"] as const)("the kept query prefix on the %s fixtur
             }
         });
     });
+});
+
+const RERANK_PREFIX =
+    '<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n<|im_start|>user\n';
+const RERANK_SUFFIX = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
+// Decodes of 256 tokens: a pair (about 180 tokens) fits with room to spare, and a text of 256 tokens only alone.
+const RERANK_CONTEXT = { batchTokens: 256, contextSize: 1024 };
+
+describe.each(["tiny", "0.6b"] as const)("the kept rerank prefix on the %s fixture", (size) => {
+    let model: EngineModel;
+    let pairs: Int32Array[];
+    const alone: number[] = [];
+    let prefixLength = 0;
+    const contexts: EngineContext[] = [];
+
+    const context = async () => {
+        const created = await model.createContext(RERANK_CONTEXT);
+        contexts.push(created);
+        return created;
+    };
+
+    beforeAll(async () => {
+        model = await loadEngineModel(await ensureFixtureModel({ kind: "reranker-rank", size }));
+        // One query, documents of 100 tokens (a 0.6B decode costs ~100 times a tiny one): every pair shares the system prompt, the instruction and the query.
+        const documents = loadTestCorpus().map((item) => item.text).filter((text) => text.length > 400).slice(0, size === "tiny" ? 5 : 3);
+        const [[prefix], [suffix]] = await Promise.all([model.tokenize([RERANK_PREFIX], { special: true }), model.tokenize([RERANK_SUFFIX], { special: true })]);
+        const bodies = await model.tokenize(documents.map((document) => `<Instruct>: ${DEFAULT_INSTRUCTION}\n<Query>: What is the meeting about?\n<Document>: ${document}`), { special: false });
+        pairs = bodies.map((body) => Int32Array.from([...prefix!, ...body.subarray(0, 100), ...suffix!]));
+        while (pairs.every((pair) => pair[prefixLength] === pairs[0]![prefixLength])) prefixLength++;
+        for (const pair of pairs) {
+            const fresh = await context();
+            alone.push((await fresh.rankBatch([pair]))[0]!);
+            expect(fresh.prefixTokenCount).toBe(0);
+        }
+    }, 300_000);
+    afterAll(async () => {
+        for (const created of contexts) await created.dispose();
+        await model?.dispose();
+    });
+
+    it("decodes the shared start once per call and gives every pair the score it has alone", async () => {
+        expect(prefixLength).toBeGreaterThanOrEqual(64);
+        const kept = await context();
+        const decodesBefore = kept.decodeCount;
+        const scores = Array.from(await kept.rankBatch(pairs));
+        // Whole groups of 16 tokens of the shared start, leaving each pair 64 tokens or more.
+        const saved = Math.floor(prefixLength / 16) * 16;
+        expect(kept.prefixTokenCount).toBe(saved * pairs.length);
+        expect(kept.decodeCount - decodesBefore).toBe(pairs.length + 1);
+        expect(scores).toEqual(alone);
+        // Scored again one at a time: the prefix is already kept.
+        for (const [index, pair] of pairs.entries()) expect((await kept.rankBatch([pair]))[0]).toBe(alone[index]);
+        expect(kept.prefixTokenCount).toBe(2 * saved * pairs.length);
+    }, 300_000);
+
+    it("decodes a sequence the prefix does not cover from cell 0, with every cell of the context free for it", async () => {
+        const kept = await context();
+        await kept.rankBatch(pairs.slice(0, 2));
+        expect(kept.prefixTokenCount).toBeGreaterThan(0);
+        // As long as the context's decode (batchTokens): it fits only if the kept prefix gives its cells back.
+        const [long] = await model.tokenize([loadTestCorpus().map((item) => item.text).join("\n")], { special: false });
+        const other = long!.subarray(0, RERANK_CONTEXT.batchTokens);
+        const fresh = await context();
+        const score = (await fresh.rankBatch([other]))[0];
+        expect((await kept.rankBatch([other]))[0]).toBe(score);
+        // The pairs again: the prefix is decoded again and they keep their scores.
+        expect(Array.from(await kept.rankBatch(pairs))).toEqual(alone);
+    }, 300_000);
 });
