@@ -51,7 +51,7 @@ describe.each(["tiny", "0.6b"] as const)("the kept query prefix on the %s fixtur
         model = await loadEngineModel(await ensureFixtureModel({ kind: "embedding", size }));
         const withEnd = (ids: Int32Array) => Int32Array.from([...ids, END_OF_TEXT]);
         queries = (await model.tokenize(QUERIES.map((text) => formatQuery(DEFAULT_INSTRUCTION, text)), { special: false })).map(withEnd);
-        [document] = (await model.tokenize([DOCUMENT], { special: false })).map(withEnd);
+        document = (await model.tokenize([DOCUMENT], { special: false })).map(withEnd)[0]!;
         for (const query of queries) alone.push(await embedAlone(query));
         documentAlone = await embedAlone(document!);
         width = alone[0]!.length;
