@@ -176,7 +176,9 @@ describe.each(["tiny", "0.6b"] as const)("the kept rerank prefix on the %s fixtu
         expect(kept.prefixTokenCount).toBe(2 * saved * pairs.length);
     }, 300_000);
 
-    it("decodes a sequence the prefix does not cover from cell 0, with every cell of the context free for it", async () => {
+    // The room is the same on both fixtures; the bits of covered pairs on 0.6B are held by the test above (this one
+    // costs 45 s there on a slow host).
+    it.runIf(size === "tiny")("decodes a sequence the prefix does not cover from cell 0, with every cell of the context free for it", async () => {
         const kept = await context();
         await kept.rankBatch(pairs.slice(0, 2));
         expect(kept.prefixTokenCount).toBeGreaterThan(0);
