@@ -159,7 +159,6 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
             alone.end = s + 1;
             alone.tokens = lengths[s] - cached;
             if (auto status = decodeAlone(alone, mainPrefix, tokens, offsets, output, out); status.failed()) return status;
-            if (cached > 0 && control_->prefixTokens != nullptr) control_->prefixTokens->fetch_add(cached);
         }
         // A shared prefix kept in the short context's KV cache covers the start of some (prefix-cache.h): they
         // decode the rest, from the offset modulo the alignment that the rest has without the prefix.
@@ -171,12 +170,10 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
             std::vector<const int32_t*> starts;
             for (size_t s : shortIndex) starts.push_back(tokens.data() + offsets[s]);
             prefix = shortPrefix_.cache.choose(starts, shortLengths);
-            const uint32_t alignment = options_.sequenceAlignment;
             for (size_t k = 0; k < shortLengths.size(); k++) {
                 cached[k] = shortPrefix_.cache.covered(prefix, starts[k], shortLengths[k]);
                 decoded[k] -= cached[k];
-                const bool aligned = alignment > 0 && (cached[k] > 0 || shortLengths[k] > kUnalignedMaxTokens);
-                phases.push_back(aligned ? static_cast<int32_t>(cached[k] % alignment) : kFree);
+                phases.push_back(startPhase(shortLengths[k], cached[k], options_.sequenceAlignment));
             }
         }
         for (size_t start = 0; start < decoded.size();) {
@@ -192,9 +189,6 @@ RunStatus BatchContext::runLayouts(const std::vector<int32_t>& tokens, const std
             betweenDecodes(nullptr);
             if (usesPrefix) {
                 if (auto status = keepPrefix(shortCtx_, prefix); status.failed()) return status;
-                uint64_t saved = 0;
-                for (const DecodeSlot& slot : layout.slots) saved += slot.cached;
-                if (control_->prefixTokens != nullptr) control_->prefixTokens->fetch_add(saved);
             }
             if (auto status = decodeLayout(shortCtx_, equalChunkTokens(layout.tokens, shortBatchTokens_), layout, tokens, offsets, output, out); status.failed()) return status;
         }
@@ -303,7 +297,11 @@ RunStatus BatchContext::decodeLayout(llama_context* ctx, uint32_t chunkTokens, c
             }
         }
     }
-    return decodeChunk(ctx, output, out);
+    RunStatus status = decodeChunk(ctx, output, out);
+    if (!status.failed() && control_->prefixTokens != nullptr) {
+        for (const DecodeSlot& slot : layout.slots) control_->prefixTokens->fetch_add(slot.cached);
+    }
+    return status;
 }
 
 RunStatus BatchContext::checkOutputLayout(llama_context* ctx) {

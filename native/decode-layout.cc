@@ -6,8 +6,7 @@ namespace qwen3 {
 namespace {
 
 int32_t phaseOf(const std::vector<uint32_t>& lengths, const std::vector<int32_t>& phases, size_t s) {
-    if (!phases.empty()) return phases[s];
-    return lengths[s] > kUnalignedMaxTokens ? 0 : kFree;
+    return phases.empty() ? startPhase(lengths[s], 0, 1) : phases[s];
 }
 
 // Aligned sequences in their given order, each after the free (short) sequences that fit the gap before its start,
@@ -50,6 +49,11 @@ DecodeLayout layOut(const std::vector<uint32_t>& lengths, size_t start, size_t e
 }
 
 }  // namespace
+
+int32_t startPhase(uint32_t tokens, uint32_t cached, uint32_t alignment) {
+    if (alignment == 0 || (cached == 0 && tokens <= kUnalignedMaxTokens)) return kFree;
+    return static_cast<int32_t>(cached % alignment);
+}
 
 DecodeLayout planDecode(const std::vector<uint32_t>& lengths, size_t start, uint32_t budget, size_t maxSequences,
                         uint32_t alignment, const std::vector<int32_t>& phases) {

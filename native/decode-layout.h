@@ -31,6 +31,10 @@ struct DecodeSlot {
 // [0, cached) starts at `cached` modulo the alignment, so that each token keeps the cell it has alone.
 constexpr int32_t kFree = -1;
 
+// The start phase of a sequence of `tokens` whose first `cached` ones are a kept prefix: `cached` modulo the
+// alignment when there is one, else 0 over kUnalignedMaxTokens tokens and kFree at or under it.
+int32_t startPhase(uint32_t tokens, uint32_t cached, uint32_t alignment);
+
 struct DecodeLayout {
     std::vector<DecodeSlot> slots;  // in batch order
     size_t end = 0;                 // the decode takes sequences [start, end)
