@@ -2,6 +2,7 @@ import { InvalidOptionError } from "../internal/errors.js";
 import { checkBoolean, checkInteger, checkOneOf, checkString, describeValue } from "../internal/validation.js";
 import { HttpError, invalidField } from "./error-responses.js";
 import { knownFields, type ObjectSchema } from "./json-schema.js";
+import { unknownFieldError } from "./schema-errors.js";
 
 /**
  * Reads the fields of one JSON request body. The fields a route knows are those of its body schema (json-schema.ts),
@@ -21,7 +22,7 @@ export class RequestBody {
         }
         for (const key of Object.keys(body)) {
             if (!known.includes(key)) {
-                throw invalidField(key, `Unknown field ${JSON.stringify(key)} in the request body; the known fields are ${known.join(", ")}`, "unknown_field");
+                throw unknownFieldError(key, known, "the request body");
             }
         }
         this.#fields = body as Record<string, unknown>;
