@@ -19,7 +19,7 @@ export const workerCommand: Command = {
         "skipped, so a retried job writes nothing. A job whose worker stops (killed, frozen) goes back to the queue after",
         "--stall-interval-ms (default 30000). Many machines share one PostgreSQL: --database postgres://...; --max-jobs-per-second",
         "caps the jobs started by all the queue's workers together (BullMQ's rate limiter; give every worker the same value).",
-        "Prints one JSON line per job started, completed or failed on stderr. --metrics-port N serves Prometheus metrics",
+        "Prints one JSON line per job started, completed or failed, and per Redis error, on stderr. --metrics-port N serves Prometheus metrics",
         "(jobs, documents, tokens, failures, the queue's depth by state) at http://<--metrics-host, default 127.0.0.1>:N/metrics.",
         "SIGTERM or SIGINT: take no more jobs, finish those held, exit; a second signal exits at once (held jobs are retried",
         "elsewhere after the stall interval).",

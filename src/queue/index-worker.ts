@@ -40,14 +40,21 @@ export interface StartIndexWorkerOptions {
     maxJobsPerSecond?: number;
     /** A name stored on the jobs this worker takes (BullMQ's worker name). Default: none. */
     name?: string;
-    /** Called as jobs start, finish and fail. */
+    /** Called as jobs start, finish and fail, and on Redis errors (a repeated one once, until a job completes). */
     onEvent?: (event: IndexWorkerEvent) => void;
 }
 
 export type IndexWorkerEvent =
     | { event: "active"; job: string; documents: number; attempt: number }
     | { event: "completed"; job: string; result: IndexResult }
-    | { event: "failed"; job: string; reason: string; attempt: number; final: boolean };
+    | { event: "failed"; job: string; reason: string; attempt: number; final: boolean }
+    /**
+     * Redis could not be reached, or refused a job's result ("Missing lock for job <id>", "Job <id> is not in the active
+     * state"): Redis was away longer than the stall interval, or a result resent after a reconnect found the job already
+     * finished. Such a job has an `active` event and neither `completed` nor `failed` here; unless it was finished, it
+     * goes back to the queue and a worker does it again (its documents are skipped as unchanged).
+     */
+    | { event: "error"; reason: string };
 
 export interface IndexWorkerStats {
     jobsCompleted: number;
@@ -184,11 +191,16 @@ export async function startIndexWorker(options: StartIndexWorkerOptions): Promis
         stalledInterval: stallIntervalMs,
         // A job survives a few stalls (a killed worker, a Redis restart) before it is failed for stalling.
         maxStalledCount: 3,
+        // A result that could not be written (Redis away) is tried again before its lock runs out; BullMQ's default,
+        // 15 s, outlasts the lock, and the job is done twice.
+        runRetryDelay: Math.min(15_000, Math.floor(stallIntervalMs / 3)),
         ...(maxJobsPerSecond === undefined ? {} : { limiter: { max: maxJobsPerSecond, duration: 1000 } }),
         ...(name === undefined ? {} : { name }),
         autorun: false,
     });
+    let lastError: string | undefined;
     worker.on("completed", (job: Job, result: IndexResult) => {
+        lastError = undefined;
         stats.jobsCompleted++;
         onEvent?.({ event: "completed", job: job.id!, result });
     });
@@ -199,7 +211,11 @@ export async function startIndexWorker(options: StartIndexWorkerOptions): Promis
         onEvent?.({ event: "failed", job: job.id!, reason: error.message, attempt: job.attemptsMade, final });
     });
     // Connection errors (a Redis restart) are retried by the client; without a listener Node would throw them.
-    worker.on("error", () => undefined);
+    worker.on("error", (error: Error) => {
+        if (error.message === lastError) return;
+        lastError = error.message;
+        onEvent?.({ event: "error", reason: error.message });
+    });
     await worker.waitUntilReady();
     void worker.run();
     return new IndexWorker(worker, url, queueName, concurrency, stats);

@@ -132,25 +132,34 @@ describe("index --queue with three worker processes", () => {
         await until(() => victim.lines.slice(activeBefore).some((line) => line["event"] === "active"), "worker 0 to take a job");
         victim.process.kill("SIGKILL");
         await victim.exited; // "close": every line it wrote has been read
-        const held = new Set(victim.lines.filter((line) => line["event"] === "active").map((line) => line["job"] as string));
-        for (const line of victim.lines) if (line["event"] === "completed" || line["event"] === "failed") held.delete(line["job"] as string);
-        expect(held.size).toBeGreaterThan(0);
+        const killedHeld = new Set(victim.lines.filter((line) => line["event"] === "active").map((line) => line["job"] as string));
+        for (const line of victim.lines) if (line["event"] === "completed" || line["event"] === "failed") killedHeld.delete(line["job"] as string);
+        expect(killedHeld.size).toBeGreaterThan(0);
 
         // Kill Redis and bring it back from its append-only file while the others work.
         const completedAtRestart = completed();
         await until(() => completed() >= completedAtRestart + 5, "5 more jobs to complete");
         await redis.restart();
         const afterRestart = completed();
+        const restarted = workers[2]!.lines.length;
 
         // SIGTERM worker 2 while it holds a job: it takes no more, finishes what it holds, and exits 0.
         const leaving = workers[2]!;
         const seen = leaving.lines.length;
         await until(() => leaving.lines.slice(seen).some((line) => line["event"] === "active"), "worker 2 to take a job");
+        const signalled = leaving.lines.length;
         leaving.process.kill("SIGTERM");
         expect(await leaving.exited).toBe(0);
-        const taken = leaving.lines.filter((line) => line["event"] === "active").map((line) => line["job"]);
-        const finished = leaving.lines.filter((line) => line["event"] === "completed" || line["event"] === "failed").map((line) => line["job"]);
-        expect(new Set(finished)).toEqual(new Set(taken));
+        const jobsOf = (lines: Record<string, unknown>[], ...events: string[]) => new Set(lines.filter((line) => events.includes(line["event"] as string)).map((line) => line["job"] as string));
+        const finished = jobsOf(leaving.lines, "completed", "failed");
+        // Every job it took after Redis came back and still held when signalled, it finished.
+        const before = leaving.lines.slice(0, signalled);
+        const held = [...jobsOf(leaving.lines.slice(restarted, signalled), "active")].filter((id) => !jobsOf(before, "completed", "failed").has(id));
+        for (const id of held) expect(finished, `worker 2 held ${id} when signalled`).toContain(id);
+        // A job it took before the restart may have had its result refused after it (a result resent after the reconnect
+        // finds the job finished, or the lock ran out; test/applications/index-worker-refused.model.test.ts): such a job
+        // must be completed in the end, by this worker or another.
+        const refused = [...jobsOf(leaving.lines, "active")].filter((id) => !finished.has(id));
         expect(leaving.lines.at(-1)).toMatchObject({ event: "stopped" });
 
         expect(await producer.exited).toBe(0);
@@ -158,12 +167,13 @@ describe("index --queue with three worker processes", () => {
         expect(summary).toMatchObject({ namespace: NAMESPACE, documents: 2000, jobsFailed: 0 });
         expect(completed()).toBeGreaterThan(afterRestart); // jobs completed after the restart too
         // The jobs worker 0 held were finished by another worker after the stall interval.
-        for (const id of held) {
+        for (const id of killedHeld) {
             const job = await queue.getJob(id);
             expect(await job!.getState()).toBe("completed");
             expect(["w1", "w2"]).toContain(job!.processedBy);
             expect(job!.returnvalue).toMatchObject({ total: expect.any(Number) });
         }
+        for (const id of refused.filter((id) => id !== "poison")) expect(await (await queue.getJob(id))!.getState(), `job ${id}`).toBe("completed");
 
         // The poison job: tried 3 times, then moved aside with its reason; `queue status` reports it.
         await until(() => workers.some((worker) => worker.lines.some((line) => line["event"] === "failed" && line["job"] === "poison" && line["final"] === true)), "the poison job to fail for good", 60_000);
