@@ -12,6 +12,7 @@ import { createSearchIndex, openStore } from "../../src/exports/store.js";
 import { enqueueIndexJobs, startIndexWorker } from "../../src/exports/queue.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTangPoems } from "../support/corpus.js";
+import { until } from "../support/until.js";
 import { runCli } from "../support/run-cli.js";
 import { startRedisServer, type RedisServer } from "./support/redis-server.js";
 import { newStoreDirectory, startPgliteServer, temporaryDirectory } from "./support/store-backends.js";
@@ -35,13 +36,6 @@ afterAll(async () => {
     rmSync(parent, { recursive: true, force: true });
 });
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-}
 
 describe("the producer with the workers' database", () => {
     it("enqueues only new and changed documents, a worker writes them, and a re-run enqueues nothing", async () => {

@@ -14,6 +14,7 @@ import { createEmbedder } from "../../src/index.js";
 import { documentId, openStore } from "../../src/exports/store.js";
 import { ensureFixtureModel, REPO_ROOT } from "../fixtures/qwen3-fixture.js";
 import { loadTangPoems } from "../support/corpus.js";
+import { until } from "../support/until.js";
 import { runCli } from "../support/run-cli.js";
 import { freePort, startRedisServer, type RedisServer } from "./support/redis-server.js";
 import { startPgliteServer, temporaryDirectory, type PgliteServer } from "./support/store-backends.js";
@@ -48,13 +49,6 @@ function startCli(args: string[]): Child {
     return result;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-}
 
 const parent = temporaryDirectory("qwen3-queue-test-");
 let redis: RedisServer;

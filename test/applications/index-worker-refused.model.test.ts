@@ -13,6 +13,7 @@ import { openStore } from "../../src/exports/store.js";
 import { startIndexWorker, type IndexWorkerEvent } from "../../src/exports/queue.js";
 import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTangPoems } from "../support/corpus.js";
+import { until } from "../support/until.js";
 import { startRedisServer, type RedisServer } from "./support/redis-server.js";
 import { newStoreDirectory, temporaryDirectory } from "./support/store-backends.js";
 
@@ -35,13 +36,6 @@ afterAll(async () => {
     rmSync(parent, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-}
 
 describe("a job whose result Redis refuses", () => {
     it("is reported with its id, goes back to the queue, and is written once", async () => {
