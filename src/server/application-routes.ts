@@ -306,8 +306,13 @@ export async function mountApplicationRoutes(
             // line. The 200 goes out with the first report: what fails before (403, 404, 429) is an ordinary answer.
             const streamed = /\bapplication\/x-ndjson\b/.test(request.headers.accept ?? "") ? new PassThrough() : undefined;
             let streaming = false;
-            const line = (value: object) => streamed?.write(`${JSON.stringify(value)}\n`);
+            // After the last line nothing more is written: past the time limit the answer ends while the indexer may
+            // still report a batch, and a write after end would make fastify destroy the connection mid-answer.
+            const line = (value: object) => {
+                if (streamed !== undefined && !streamed.writableEnded) streamed.write(`${JSON.stringify(value)}\n`);
+            };
             const onProgress = (progress: IndexProgress) => {
+                if (reply.sent && !streaming) return; // a timeout answered before the first report
                 if (!streaming) {
                     streaming = true;
                     void reply.code(200).type("application/x-ndjson").send(streamed);

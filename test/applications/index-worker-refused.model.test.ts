@@ -75,9 +75,13 @@ describe("a job whose result Redis refuses", () => {
 
                 await until(() => events.some((event) => event.event === "completed"), "the job to be done again and complete");
                 expect(await queue.getCompletedCount()).toBe(1);
+                // Redis's refusal names the job: the lock renewal's "could not renew lock for job j1" when it runs first
+                // (a loaded host), then the result's "Missing lock for job j1" ("Lock mismatch" if the stalled-job check
+                // gave the job out again before the first result came).
                 const first = events.findIndex((event) => event.event === "error");
-                // "Lock mismatch" if the stalled-job check gave the job out again before the first result came.
-                expect(events[first]).toEqual({ event: "error", reason: expect.stringMatching(/^(Missing lock|Lock mismatch) for job j1\b/) });
+                const reasons = events.flatMap((event) => (event.event === "error" ? [event.reason] : []));
+                expect(reasons.some((reason) => /^(Missing lock|Lock mismatch) for job j1\b/.test(reason)), reasons.join("; ")).toBe(true);
+                expect(reasons.every((reason) => /\bjob j1\b/.test(reason)), reasons.join("; ")).toBe(true);
                 // Taken twice, completed once: the first result was refused, not reported as completed.
                 expect(events.filter((event) => event.event === "active")).toHaveLength(2);
                 expect(events.filter((event) => event.event === "completed")).toEqual([{ event: "completed", job: "j1", result: expect.anything() }]);
