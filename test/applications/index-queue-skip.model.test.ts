@@ -3,10 +3,10 @@
  * namespace holds unchanged for the model are not enqueued, new and changed ones are. A real redis-server on 127.0.0.1,
  * an embedded (PGlite) store in a directory, the in-process indexer and an in-process worker on the tiny fixture model.
  */
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createEmbedder, createTokenizer } from "../../src/index.js";
 import { createSearchIndex, openStore } from "../../src/exports/store.js";
 import { enqueueIndexJobs, startIndexWorker } from "../../src/exports/queue.js";
@@ -14,31 +14,17 @@ import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTangPoems } from "../support/corpus.js";
 import { until } from "../support/until.js";
 import { runCli } from "../support/run-cli.js";
-import { startRedisServer, type RedisServer } from "./support/redis-server.js";
-import { newStoreDirectory, startPgliteServer, temporaryDirectory } from "./support/store-backends.js";
+import { useQueueTestBed } from "./support/queue-test-bed.js";
+import { startPgliteServer } from "./support/store-backends.js";
 
 const NAMESPACE = "kb";
 const QUEUE_NAME = "skip";
 
-const parent = temporaryDirectory("qwen3-queue-skip-test-");
-let redis: RedisServer;
-let modelPath: string;
-let database: string;
-
-beforeAll(async () => {
-    modelPath = await ensureFixtureModel({ kind: "embedding", size: "tiny" });
-    redis = await startRedisServer(parent);
-    database = await newStoreDirectory(parent, "store");
-});
-
-afterAll(async () => {
-    await redis?.stop();
-    rmSync(parent, { recursive: true, force: true });
-});
-
+const bed = useQueueTestBed("qwen3-queue-skip-test-");
 
 describe("the producer with the workers' database", () => {
     it("enqueues only new and changed documents, a worker writes them, and a re-run enqueues nothing", async () => {
+        const { parent, redis, modelPath, database } = bed;
         const docs = loadTangPoems(3010).slice(3000).map((text, index) => ({ id: `p${index}`, text }));
         const revised = `${docs[3]!.text}（改）`;
         // The input of the queued run: p0..p7 as indexed except p3 (same id, another text), and p8, p9 new.
@@ -128,6 +114,7 @@ describe("the producer with the workers' database", () => {
     }, 180_000);
 
     it("reads a PostgreSQL server while a worker holds a connection to it", async () => {
+        const { parent, redis, modelPath } = bed;
         const docs = loadTangPoems(3020).slice(3014).map((text, index) => ({ id: `s${index}`, text }));
         const served = await startPgliteServer(parent, "served");
         const embedder = await createEmbedder({ model: modelPath });

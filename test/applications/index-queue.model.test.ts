@@ -49,7 +49,6 @@ function startCli(args: string[]): Child {
     return result;
 }
 
-
 const parent = temporaryDirectory("qwen3-queue-test-");
 let redis: RedisServer;
 let postgres: PgliteServer;
@@ -147,8 +146,8 @@ describe("index --queue with three worker processes", () => {
         const jobsOf = (lines: Record<string, unknown>[], ...events: string[]) => new Set(lines.filter((line) => events.includes(line["event"] as string)).map((line) => line["job"] as string));
         const finished = jobsOf(leaving.lines, "completed", "failed");
         // Every job it took after Redis came back and still held when signalled, it finished.
-        const before = leaving.lines.slice(0, signalled);
-        const held = [...jobsOf(leaving.lines.slice(restarted, signalled), "active")].filter((id) => !jobsOf(before, "completed", "failed").has(id));
+        const finishedBefore = jobsOf(leaving.lines.slice(0, signalled), "completed", "failed");
+        const held = [...jobsOf(leaving.lines.slice(restarted, signalled), "active")].filter((id) => !finishedBefore.has(id));
         for (const id of held) expect(finished, `worker 2 held ${id} when signalled`).toContain(id);
         // A job it took before the restart may have had its result refused after it (a result resent after the reconnect
         // finds the job finished, or the lock ran out; test/applications/index-worker-refused.model.test.ts): such a job

@@ -4,41 +4,24 @@
  * of nothing; the job goes back to the queue and is done again, and its documents are written once. A real
  * redis-server on 127.0.0.1, an embedded store, an in-process worker on the tiny fixture model.
  */
-import { rmSync } from "node:fs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createEmbedder, type Embedder } from "../../src/index.js";
 import { openStore } from "../../src/exports/store.js";
 import { startIndexWorker, type IndexWorkerEvent } from "../../src/exports/queue.js";
-import { ensureFixtureModel } from "../fixtures/qwen3-fixture.js";
 import { loadTangPoems } from "../support/corpus.js";
 import { until } from "../support/until.js";
-import { startRedisServer, type RedisServer } from "./support/redis-server.js";
-import { newStoreDirectory, temporaryDirectory } from "./support/store-backends.js";
+import { useQueueTestBed } from "./support/queue-test-bed.js";
 
 const QUEUE_NAME = "refused";
 const NAMESPACE = "kb";
 
-const parent = temporaryDirectory("qwen3-worker-refused-test-");
-let redis: RedisServer;
-let modelPath: string;
-let database: string;
-
-beforeAll(async () => {
-    modelPath = await ensureFixtureModel({ kind: "embedding", size: "tiny" });
-    redis = await startRedisServer(parent);
-    database = await newStoreDirectory(parent, "store");
-});
-
-afterAll(async () => {
-    await redis?.stop();
-    rmSync(parent, { recursive: true, force: true });
-});
-
+const bed = useQueueTestBed("qwen3-worker-refused-test-");
 
 describe("a job whose result Redis refuses", () => {
     it("is reported with its id, goes back to the queue, and is written once", async () => {
+        const { redis, modelPath, database } = bed;
         const docs = loadTangPoems(3032).slice(3030).map((text, index) => ({ id: `r${index}`, text }));
         const embedder = await createEmbedder({ model: modelPath });
         // The first embedDocuments call waits until the test has taken the job's lock away.
